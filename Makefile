@@ -1,0 +1,60 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+
+.PHONY: run serve test test-fast lint format css bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## run: serve the chat on SQLite with demo rooms at http://127.0.0.1:8000/
+run: $(VENV)/.installed
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo
+	$(MANAGE) runserver 127.0.0.1:8000
+
+## serve: the production setup (gunicorn + whitenoise, DEBUG off) on 127.0.0.1:8000
+serve: $(VENV)/.installed .secret_key
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY="$$(cat .secret_key)" $(MANAGE) collectstatic --noinput -v0
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY="$$(cat .secret_key)" $(MANAGE) migrate --noinput
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" \
+		$(VENV)/bin/gunicorn -c gunicorn.conf.py
+
+# A key for local production-mode runs, made once and never committed.
+.secret_key:
+	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+## test: the whole suite (browser tests run when a Chromium is found)
+test: $(VENV)/.installed-dev
+	@if [ -n "$$CHROMIUM_PATH" ] || command -v chromium >/dev/null 2>&1; then \
+		echo "Browser tests: using $${CHROMIUM_PATH:-$$(command -v chromium)}"; \
+	else \
+		echo "Browser tests: SKIPPED, no Chromium found (apt-get install chromium)"; \
+	fi
+	$(VENV)/bin/pytest
+
+## lint: ruff lint and format check
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## css: rebuild the committed Tailwind CSS (needs Node and npm)
+css: $(VENV)/.installed
+	$(MANAGE) tailwind install
+	$(MANAGE) tailwind build
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-*

@@ -1,0 +1,25 @@
+from django.contrib import admin
+
+from chat.models import Message, Room
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_by", "created_at"]
+    search_fields = ["name", "slug"]
+    list_filter = ["created_at"]
+    prepopulated_fields = {"slug": ["name"]}
+    raw_id_fields = ["created_by"]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["id", "room", "user", "short_content", "created_at"]
+    search_fields = ["content", "user__username", "room__name"]
+    list_filter = ["room", "created_at"]
+    raw_id_fields = ["room", "user"]
+    list_select_related = ["room", "user"]
+
+    @admin.display(description="content")
+    def short_content(self, obj: Message) -> str:
+        return obj.content[:80]

@@ -1,0 +1,51 @@
+from django import forms
+from django.conf import settings
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+# Cursors are message ids: a PostgreSQL bigint at most.
+MAX_CURSOR = 2**63 - 1
+
+
+class MessageForm(forms.Form):
+    # strip=True: leading and trailing white space is not part of a message,
+    # and whitespace-only content is blank. CharField also refuses NUL bytes.
+    content = forms.CharField(
+        max_length=settings.CHAT_MAX_LENGTH,
+        strip=True,
+        error_messages={
+            "required": _("Type a message before sending."),
+            "max_length": _(
+                "Messages are limited to %(limit_value)d characters "
+                "(this one has %(show_value)d)."
+            ),
+        },
+    )
+
+
+class RoomForm(forms.Form):
+    name = forms.CharField(
+        max_length=80,
+        strip=True,
+        error_messages={"required": _("Give the room a name.")},
+    )
+
+
+class CursorError(ValueError):
+    """A malformed `after`/`before`: the message is shown to the client."""
+
+
+def parse_cursor(params: QueryDict, name: str) -> int | None:
+    """The message-id cursor `name` from `params`, or None when absent.
+
+    Anything but one non-negative integer that fits a bigint is a bad request.
+    """
+    values = params.getlist(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise CursorError(f"Give '{name}' once.")
+    value = values[0].strip()
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_CURSOR:
+        raise CursorError(f"'{name}' must be a non-negative message id.")
+    return int(value)

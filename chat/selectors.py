@@ -1,0 +1,71 @@
+"""Reads. Each returns plain querysets or lists, ready to render."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Max, QuerySet
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from chat.models import Message, Room
+
+
+def room_get(*, slug: str) -> Room:
+    try:
+        return Room.objects.get(slug=slug)
+    except Room.DoesNotExist:
+        raise Http404("No such room.") from None
+
+
+def room_list() -> QuerySet[Room]:
+    return Room.objects.annotate(
+        last_activity=Coalesce(Max("messages__created_at"), "created_at")
+    ).order_by("-last_activity", "name")
+
+
+def _messages(room: Room) -> QuerySet[Message]:
+    return Message.objects.filter(room=room).select_related("user")
+
+
+@dataclass(frozen=True)
+class Page:
+    messages: list[Message]
+    has_older: bool
+
+    @property
+    def first_id(self) -> int | None:
+        return self.messages[0].id if self.messages else None
+
+    @property
+    def last_id(self) -> int | None:
+        return self.messages[-1].id if self.messages else None
+
+
+def _page_before(qs: QuerySet[Message], size: int) -> Page:
+    # Fetch one extra row to learn whether anything older exists.
+    rows = list(qs.order_by("-id")[: size + 1])
+    return Page(messages=rows[:size][::-1], has_older=len(rows) > size)
+
+
+def messages_latest(*, room: Room, size: int | None = None) -> Page:
+    return _page_before(_messages(room), size or settings.CHAT_PAGE_SIZE)
+
+
+def messages_before(*, room: Room, before: int, size: int | None = None) -> Page:
+    return _page_before(
+        _messages(room).filter(id__lt=before), size or settings.CHAT_PAGE_SIZE
+    )
+
+
+def messages_after(
+    *, room: Room, after: int, limit: int | None = None
+) -> list[Message]:
+    qs = _messages(room).filter(id__gt=after).order_by("id")
+    return list(qs[: limit or settings.CHAT_POLL_LIMIT])
+
+
+def room_last_message_id(*, room: Room) -> int:
+    last = Message.objects.filter(room=room).order_by("-id").values_list(
+        "id", flat=True
+    )[:1]
+    return next(iter(last), 0)

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from chat import views
+
+app_name = "chat"
+
+urlpatterns = [
+    path("rooms/", views.room_list, name="room_list"),
+    path("rooms/<slug:slug>/", views.room_detail, name="room"),
+    path("rooms/<slug:slug>/messages/", views.room_messages, name="messages"),
+]

@@ -1,0 +1,174 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap, retarget
+
+from chat import selectors, services
+from chat.decorators import login_required
+from chat.forms import CursorError, MessageForm, RoomForm, parse_cursor
+from chat.models import Room
+from chat.types import HtmxHttpRequest
+
+
+def _bad_request(message: str) -> HttpResponse:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+def landing(request: HtmxHttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("chat:room_list")
+    return render(request, "landing.html")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def room_list(request: HtmxHttpRequest) -> HttpResponse:
+    form = RoomForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            room = services.room_create(
+                name=form.cleaned_data["name"], created_by=request.user
+            )
+        except ValidationError as error:
+            form.add_error("name", error)
+        else:
+            return _see_other(room)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "chat/room_list.html",
+        {"rooms": selectors.room_list(), "form": form},
+        status=status,
+    )
+
+
+def _see_other(room: Room) -> HttpResponse:
+    response = redirect(room)
+    response.status_code = 303
+    return response
+
+
+def _room_context(request: HtmxHttpRequest, room: Room, **extra) -> dict:
+    return {"room": room, "viewer_id": request.user.pk, **extra}
+
+
+@require_GET
+@login_required
+def room_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    room = selectors.room_get(slug=slug)
+    try:
+        before = parse_cursor(request.GET, "before")
+    except CursorError as error:
+        return _bad_request(str(error))
+    return _render_room(request, room, before=before, form=MessageForm())
+
+
+def _render_room(
+    request: HtmxHttpRequest,
+    room: Room,
+    *,
+    before: int | None,
+    form: MessageForm,
+    status: int = 200,
+) -> HttpResponse:
+    if before is None:
+        page = selectors.messages_latest(room=room)
+    else:
+        # History mode (links without JavaScript): no poller, a way back.
+        page = selectors.messages_before(room=room, before=before)
+    context = _room_context(
+        request,
+        room,
+        page=page,
+        messages=page.messages,
+        after=page.last_id or 0,
+        history=before is not None,
+        form=form,
+    )
+    return render(request, "chat/room.html", context, status=status)
+
+
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+@login_required
+def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """GET polls (`after`) or pages back (`before`); POST sends."""
+    room = selectors.room_get(slug=slug)
+    params = request.POST if request.method == "POST" else request.GET
+    try:
+        after = parse_cursor(params, "after")
+        before = parse_cursor(request.GET, "before")
+    except CursorError as error:
+        return _bad_request(str(error))
+    if request.method == "POST":
+        return _message_send(request, room, after=after)
+    if after is not None and before is not None:
+        return _bad_request("Give either 'after' or 'before', not both.")
+    if not request.htmx:
+        # Fragments are for htmx; a plain browser gets the page they belong to.
+        url = room.get_absolute_url()
+        return redirect(f"{url}?before={before}" if before is not None else url)
+    if before is not None:
+        page = selectors.messages_before(room=room, before=before)
+        return render(
+            request,
+            "chat/partials/history.html",
+            _room_context(request, room, page=page, messages=page.messages),
+        )
+    if after is None:
+        return _bad_request("Give 'after' (poll) or 'before' (history).")
+    return _poll(request, room, after=after)
+
+
+def _poll(request: HtmxHttpRequest, room: Room, *, after: int) -> HttpResponse:
+    messages = selectors.messages_after(room=room, after=after)
+    if not messages:
+        return HttpResponse(status=204)
+    return _render_batch(request, room, messages)
+
+
+def _render_batch(
+    request: HtmxHttpRequest, room: Room, messages: list, **extra
+) -> HttpResponse:
+    context = _room_context(
+        request,
+        room,
+        messages=messages,
+        after=messages[-1].id,
+        # A full batch means more may be waiting: the new poller fires at once.
+        more=len(messages) >= settings.CHAT_POLL_LIMIT,
+        **extra,
+    )
+    return render(request, "chat/partials/messages.html", context)
+
+
+def _message_send(
+    request: HtmxHttpRequest, room: Room, *, after: int | None
+) -> HttpResponse:
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            response = render(
+                request,
+                "chat/partials/send_form.html",
+                _room_context(request, room, form=form),
+                status=400,
+            )
+            return reswap(retarget(response, "#send-form"), "outerHTML")
+        return _render_room(request, room, before=None, form=form, status=400)
+    message = services.message_create(
+        room=room, author=request.user, content=form.cleaned_data["content"]
+    )
+    if not request.htmx:
+        return _see_other(room)
+    # The sender's message plus whatever arrived since their last poll, so the
+    # log stays gapless; without a cursor, just the new message.
+    cursor = message.id - 1 if after is None else min(after, message.id - 1)
+    messages = selectors.messages_after(room=room, after=cursor)
+    return _render_batch(
+        request, room, messages, form=MessageForm(), send_form_oob=True
+    )

@@ -1,0 +1,10 @@
+"""Test-only tweaks on top of the real settings."""
+
+from config.settings import *  # noqa: F403
+
+# whitenoise's manifest storage needs collectstatic; tests serve files as-is.
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+# Hashing passwords is deliberately slow; tests need no such protection.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

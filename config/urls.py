@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from chat import views as chat_views
+
+urlpatterns = [
+    path("", chat_views.landing, name="landing"),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("chat.urls")),
+]
