@@ -65,7 +65,9 @@ def messages_after(
 
 
 def room_last_message_id(*, room: Room) -> int:
-    last = Message.objects.filter(room=room).order_by("-id").values_list(
-        "id", flat=True
-    )[:1]
+    last = (
+        Message.objects.filter(room=room)
+        .order_by("-id")
+        .values_list("id", flat=True)[:1]
+    )
     return next(iter(last), 0)

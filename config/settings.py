@@ -24,7 +24,7 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item]
 
 
-# --- Core -------------------------------------------------------------------
+# --- Core ---
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
@@ -45,7 +45,7 @@ ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Applications and middleware --------------------------------------------
+# --- Applications and middleware ---
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -75,7 +75,7 @@ MIDDLEWARE = [
 
 TAILWIND_APP_NAME = "theme"
 
-# --- Templates ---------------------------------------------------------------
+# --- Templates ---
 
 TEMPLATES = [
     {
@@ -93,7 +93,7 @@ TEMPLATES = [
     },
 ]
 
-# --- Database ----------------------------------------------------------------
+# --- Database ---
 
 DATABASES = {
     "default": dj_database_url.config(
@@ -119,7 +119,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
 
-# --- Cache and sessions --------------------------------------------------------
+# --- Cache and sessions ---
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -133,12 +133,10 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # One machine: the database-backed session store is shared by all workers.
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-# --- Authentication ------------------------------------------------------------
+# --- Authentication ---
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/rooms/"
@@ -154,14 +152,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# --- Internationalisation --------------------------------------------------------
+# --- Internationalisation ---
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
-# --- Static files ------------------------------------------------------------------
+# --- Static files ---
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -176,7 +174,7 @@ STORAGES = {
     },
 }
 
-# --- Chat ----------------------------------------------------------------------------
+# --- Chat ---
 
 CHAT_PAGE_SIZE = 25  # messages on the room page and per "Load older"
 CHAT_POLL_LIMIT = 100  # messages at most in one poll response
@@ -185,11 +183,14 @@ CHAT_MAX_LENGTH = 4000  # characters in one message
 # in the browser tests. Never set in production.
 CHAT_TEST_LATENCY_MS = int(os.environ.get("CHAT_TEST_LATENCY_MS", "0"))
 
-# --- Logging ---------------------------------------------------------------------------
+# --- Logging ---
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    "root": {
+        "handlers": ["console"],
+        "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING"),
+    },
 }

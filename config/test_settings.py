@@ -8,3 +8,6 @@ STORAGES["staticfiles"] = {  # noqa: F405
 }
 # Hashing passwords is deliberately slow; tests need no such protection.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Serve static files from the apps' folders, no collectstatic needed.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

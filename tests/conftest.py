@@ -1,0 +1,93 @@
+"""Fixtures for fragment tests: a logged-in client, an htmx client, soup."""
+
+from collections.abc import Callable
+
+import pytest
+from bs4 import BeautifulSoup
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from chat import services
+from chat.models import Message, Room
+
+PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture
+def make_user(db) -> Callable:
+    def make(username: str = "alice"):
+        return get_user_model().objects.create_user(
+            username=username, password=PASSWORD
+        )
+
+    return make
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def other_user(make_user):
+    return make_user("bob")
+
+
+@pytest.fixture
+def make_room(user) -> Callable[..., Room]:
+    def make(name: str = "General", created_by=None) -> Room:
+        return services.room_create(name=name, created_by=created_by or user)
+
+    return make
+
+
+@pytest.fixture
+def room(make_room) -> Room:
+    return make_room("General")
+
+
+@pytest.fixture
+def make_messages(user) -> Callable[..., list[Message]]:
+    """make_messages(room, n, author=user): n messages "message 1".."message n"."""
+
+    def make(room: Room, n: int, author=None, prefix: str = "message") -> list:
+        return [
+            services.message_create(
+                room=room, author=author or user, content=f"{prefix} {i}"
+            )
+            for i in range(1, n + 1)
+        ]
+
+    return make
+
+
+@pytest.fixture
+def auth_client(client: Client, user) -> Client:
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def htmx_client(user) -> Client:
+    """A logged-in client whose every request says it comes from htmx."""
+    client = Client(headers={"HX-Request": "true"})
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def anon_htmx_client() -> Client:
+    return Client(headers={"HX-Request": "true"})
+
+
+@pytest.fixture
+def soup() -> Callable[..., BeautifulSoup]:
+    def parse(response) -> BeautifulSoup:
+        return BeautifulSoup(response.content.decode(), "html.parser")
+
+    return parse
+
+
+def ids(soup: BeautifulSoup) -> list[int]:
+    """The data-id of every message element, in document order."""
+    return [int(el["data-id"]) for el in soup.select("[id^=message-][data-id]")]
