@@ -103,6 +103,8 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# The send path stays ordered with or without it (see chat.services).
+DATABASES["default"]["ATOMIC_REQUESTS"] = env_bool("DJANGO_ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several gunicorn workers write to one file: WAL lets readers run beside
     # the writer, IMMEDIATE takes the write lock up front (no lock upgrades
