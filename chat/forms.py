@@ -29,6 +29,11 @@ class RoomForm(forms.Form):
         strip=True,
         error_messages={"required": _("Give the room a name.")},
     )
+    private = forms.BooleanField(required=False)
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(max_length=150, strip=True)
 
 
 class CursorError(ValueError):

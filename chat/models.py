@@ -14,6 +14,13 @@ class Room(models.Model):
         related_name="rooms_created",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Private rooms (and direct messages) are seen only by their members.
+    is_private = models.BooleanField(default=False)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="chat_rooms", blank=True
+    )
+    # "<low user id>:<high user id>" for a direct-message room: one per pair.
+    dm_key = models.CharField(max_length=50, unique=True, null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

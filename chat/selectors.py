@@ -3,24 +3,40 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Max, QuerySet
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Max, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from chat.models import Message, Room
 
 
-def room_get(*, slug: str) -> Room:
+def _visible_rooms(user: AbstractBaseUser) -> QuerySet[Room]:
+    public = Q(is_private=False)
+    if not user.is_authenticated:
+        return Room.objects.filter(public)
+    mine = Room.objects.filter(is_private=True, members=user).values("pk")
+    return Room.objects.filter(public | Q(pk__in=mine))
+
+
+def room_get(*, slug: str, user: AbstractBaseUser) -> Room:
+    """The room `user` may see; 404 (not 403) otherwise, so names do not leak."""
     try:
-        return Room.objects.get(slug=slug)
+        return _visible_rooms(user).get(slug=slug)
     except Room.DoesNotExist:
         raise Http404("No such room.") from None
 
 
-def room_list() -> QuerySet[Room]:
-    return Room.objects.annotate(
-        last_activity=Coalesce(Max("messages__created_at"), "created_at")
-    ).order_by("-last_activity", "name")
+def room_list(*, user: AbstractBaseUser) -> QuerySet[Room]:
+    return (
+        _visible_rooms(user)
+        .annotate(last_activity=Coalesce(Max("messages__created_at"), "created_at"))
+        .order_by("-last_activity", "name")
+    )
+
+
+def room_members(*, room: Room) -> QuerySet:
+    return room.members.order_by("username")
 
 
 def _messages(room: Room) -> QuerySet[Message]:

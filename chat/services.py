@@ -1,8 +1,10 @@
 """Writes. Views call these; nothing else touches the models for writing."""
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.text import slugify
 
 from chat.models import Message, Room
@@ -17,18 +19,27 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-def room_create(*, name: str, created_by: AbstractBaseUser) -> Room:
+def room_create(
+    *, name: str, created_by: AbstractBaseUser, is_private: bool = False
+) -> Room:
     name = name.strip()
     if not name:
         raise ValidationError("A room needs a name.", code="blank")
-    if Room.objects.filter(name__iexact=name).exists():
+    # Only rooms the creator can see count, so private names do not leak.
+    visible = Q(is_private=False) | Q(members=created_by)
+    if Room.objects.filter(visible, name__iexact=name).exists():
         raise ValidationError("A room with this name already exists.", code="taken")
     for _ in range(5):
         try:
             with transaction.atomic():
-                return Room.objects.create(
-                    name=name, slug=_unique_slug(name), created_by=created_by
+                room = Room.objects.create(
+                    name=name,
+                    slug=_unique_slug(name),
+                    created_by=created_by,
+                    is_private=is_private,
                 )
+                room.members.add(created_by)
+                return room
         except IntegrityError:
             # Another request took the same slug between our check and insert.
             continue
@@ -49,3 +60,46 @@ def message_create(*, room: Room, author: AbstractBaseUser, content: str) -> Mes
     with transaction.atomic():
         Room.objects.select_for_update().only("id").get(pk=room.pk)
         return Message.objects.create(room=room, user=author, content=content)
+
+
+def room_member_add(
+    *, room: Room, added_by: AbstractBaseUser, username: str
+) -> AbstractBaseUser:
+    """Add a member to a private room; only its creator may."""
+    if room.created_by_id != added_by.pk:
+        raise PermissionDenied("Only the room's creator can add members.")
+    if not room.is_private:
+        raise ValidationError("Public rooms are open to everyone.", code="public")
+    User = get_user_model()
+    try:
+        member = User.objects.get(username=username.strip())
+    except User.DoesNotExist:
+        raise ValidationError("No user with that name.", code="unknown") from None
+    room.members.add(member)
+    return member
+
+
+def dm_room_get_or_create(*, user: AbstractBaseUser, other: AbstractBaseUser) -> Room:
+    """The one private room shared by two users, created on first use."""
+    if user.pk == other.pk:
+        raise ValidationError("A direct message needs someone else.", code="self")
+    low, high = sorted([user, other], key=lambda u: u.pk)
+    key = f"{low.pk}:{high.pk}"
+    try:
+        return Room.objects.get(dm_key=key)
+    except Room.DoesNotExist:
+        pass
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(
+                name=f"{low.get_username()} & {high.get_username()}",
+                slug=f"dm-{low.pk}-{high.pk}",
+                created_by=user,
+                is_private=True,
+                dm_key=key,
+            )
+            room.members.add(low, high)
+            return room
+    except IntegrityError:
+        # The other user opened it at the same moment.
+        return Room.objects.get(dm_key=key)

@@ -8,4 +8,6 @@ urlpatterns = [
     path("rooms/", views.room_list, name="room_list"),
     path("rooms/<slug:slug>/", views.room_detail, name="room"),
     path("rooms/<slug:slug>/messages/", views.room_messages, name="messages"),
+    path("rooms/<slug:slug>/members/", views.room_member_add, name="member_add"),
+    path("dm/<str:username>/", views.direct_message, name="dm"),
 ]

@@ -1,14 +1,20 @@
 from django.conf import settings
+from django.contrib import messages as flash
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
 from chat import selectors, services
 from chat.decorators import login_required
-from chat.forms import CursorError, MessageForm, RoomForm, parse_cursor
+from chat.forms import CursorError, MemberForm, MessageForm, RoomForm, parse_cursor
 from chat.models import Room
 from chat.types import HtmxHttpRequest
 
@@ -31,7 +37,9 @@ def room_list(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             room = services.room_create(
-                name=form.cleaned_data["name"], created_by=request.user
+                name=form.cleaned_data["name"],
+                created_by=request.user,
+                is_private=form.cleaned_data["private"],
             )
         except ValidationError as error:
             form.add_error("name", error)
@@ -41,7 +49,7 @@ def room_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(
         request,
         "chat/room_list.html",
-        {"rooms": selectors.room_list(), "form": form},
+        {"rooms": selectors.room_list(user=request.user), "form": form},
         status=status,
     )
 
@@ -56,10 +64,41 @@ def _room_context(request: HtmxHttpRequest, room: Room, **extra) -> dict:
     return {"room": room, "viewer_id": request.user.pk, **extra}
 
 
+@require_POST
+@login_required
+def room_member_add(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    room = selectors.room_get(slug=slug, user=request.user)
+    form = MemberForm(request.POST)
+    if form.is_valid():
+        try:
+            member = services.room_member_add(
+                room=room, added_by=request.user, username=form.cleaned_data["username"]
+            )
+        except ValidationError as error:
+            form.add_error("username", error)
+        else:
+            flash.success(request, f"{member.get_username()} can now join this room.")
+            return _see_other(room)
+    return _render_room(
+        request, room, before=None, form=MessageForm(), member_form=form, status=400
+    )
+
+
+@require_GET
+@login_required
+def direct_message(request: HtmxHttpRequest, username: str) -> HttpResponse:
+    other = get_object_or_404(get_user_model(), username=username)
+    try:
+        room = services.dm_room_get_or_create(user=request.user, other=other)
+    except ValidationError as error:
+        return _bad_request(error.messages[0])
+    return redirect(room)
+
+
 @require_GET
 @login_required
 def room_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    room = selectors.room_get(slug=slug)
+    room = selectors.room_get(slug=slug, user=request.user)
     try:
         before = parse_cursor(request.GET, "before")
     except CursorError as error:
@@ -73,6 +112,7 @@ def _render_room(
     *,
     before: int | None,
     form: MessageForm,
+    member_form: MemberForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     if before is None:
@@ -84,10 +124,12 @@ def _render_room(
         request,
         room,
         page=page,
-        messages=page.messages,
+        message_list=page.messages,
         after=page.last_id or 0,
         history=before is not None,
         form=form,
+        members=selectors.room_members(room=room) if room.is_private else None,
+        member_form=member_form or MemberForm(),
     )
     return render(request, "chat/room.html", context, status=status)
 
@@ -97,7 +139,7 @@ def _render_room(
 @login_required
 def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """GET polls (`after`) or pages back (`before`); POST sends."""
-    room = selectors.room_get(slug=slug)
+    room = selectors.room_get(slug=slug, user=request.user)
     params = request.POST if request.method == "POST" else request.GET
     try:
         after = parse_cursor(params, "after")
@@ -117,7 +159,7 @@ def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         return render(
             request,
             "chat/partials/history.html",
-            _room_context(request, room, page=page, messages=page.messages),
+            _room_context(request, room, page=page, message_list=page.messages),
         )
     if after is None:
         return _bad_request("Give 'after' (poll) or 'before' (history).")
@@ -125,22 +167,22 @@ def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 def _poll(request: HtmxHttpRequest, room: Room, *, after: int) -> HttpResponse:
-    messages = selectors.messages_after(room=room, after=after)
-    if not messages:
+    batch = selectors.messages_after(room=room, after=after)
+    if not batch:
         return HttpResponse(status=204)
-    return _render_batch(request, room, messages)
+    return _render_batch(request, room, batch)
 
 
 def _render_batch(
-    request: HtmxHttpRequest, room: Room, messages: list, **extra
+    request: HtmxHttpRequest, room: Room, batch: list, **extra
 ) -> HttpResponse:
     context = _room_context(
         request,
         room,
-        messages=messages,
-        after=messages[-1].id,
+        message_list=batch,
+        after=batch[-1].id,
         # A full batch means more may be waiting: the new poller fires at once.
-        more=len(messages) >= settings.CHAT_POLL_LIMIT,
+        more=len(batch) >= settings.CHAT_POLL_LIMIT,
         **extra,
     )
     return render(request, "chat/partials/messages.html", context)
@@ -168,7 +210,5 @@ def _message_send(
     # The sender's message plus whatever arrived since their last poll, so the
     # log stays gapless; without a cursor, just the new message.
     cursor = message.id - 1 if after is None else min(after, message.id - 1)
-    messages = selectors.messages_after(room=room, after=cursor)
-    return _render_batch(
-        request, room, messages, form=MessageForm(), send_form_oob=True
-    )
+    batch = selectors.messages_after(room=room, after=cursor)
+    return _render_batch(request, room, batch, form=MessageForm(), send_form_oob=True)

@@ -1,0 +1,142 @@
+import pytest
+from django.test import Client
+
+from chat import services
+from chat.models import Message, Room
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def private_room(user) -> Room:
+    return services.room_create(name="Secret plans", created_by=user, is_private=True)
+
+
+@pytest.fixture
+def outsider(make_user) -> Client:
+    client = Client()
+    client.force_login(make_user("mallory"))
+    return client
+
+
+def endpoints(room: Room, message_id: int) -> list[tuple[str, str, dict]]:
+    base = f"/rooms/{room.slug}"
+    return [
+        ("get", f"{base}/", {}),
+        ("get", f"{base}/?before={message_id}", {}),
+        ("get", f"{base}/messages/?after=0", {}),
+        ("get", f"{base}/messages/?before={message_id + 1}", {}),
+        ("post", f"{base}/messages/", {"content": "let me in", "after": 0}),
+        ("post", f"{base}/members/", {"username": "mallory"}),
+    ]
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_non_member_gets_404_on_every_endpoint(
+    private_room, outsider, make_messages, htmx
+):
+    msg = make_messages(private_room, 1)[0]
+    headers = {"HX-Request": "true"} if htmx else {}
+    for method, url, data in endpoints(private_room, msg.id):
+        response = getattr(outsider, method)(url, data, headers=headers)
+        assert response.status_code == 404, (method, url)
+        assert b"Secret plans" not in response.content
+    assert Message.objects.count() == 1
+    assert not private_room.members.filter(username="mallory").exists()
+
+
+def test_member_can_use_every_endpoint(private_room, htmx_client, make_messages):
+    msg = make_messages(private_room, 1)[0]
+    for method, url, data in endpoints(private_room, msg.id)[:-1]:
+        response = getattr(htmx_client, method)(url, data)
+        assert response.status_code in (200, 204), (method, url)
+
+
+def test_private_rooms_are_absent_from_other_users_lists(
+    private_room, outsider, auth_client, make_room, soup
+):
+    make_room("Lobby")
+    theirs = [a.get_text() for a in soup(outsider.get("/rooms/")).select("#rooms a")]
+    assert theirs == ["Lobby"]
+    mine = {a.get_text() for a in soup(auth_client.get("/rooms/")).select("#rooms a")}
+    assert mine == {"Lobby", "Secret plans"}
+
+
+def test_creating_a_private_room_makes_the_creator_a_member(auth_client, user):
+    auth_client.post("/rooms/", {"name": "Hidden", "private": "on"})
+    room = Room.objects.get(name="Hidden")
+    assert room.is_private
+    assert list(room.members.all()) == [user]
+
+
+def test_private_room_name_does_not_leak_through_the_duplicate_check(
+    private_room, outsider
+):
+    response = outsider.post("/rooms/", {"name": "Secret plans"})
+    assert response.status_code == 303
+    assert Room.objects.filter(name="Secret plans").count() == 2
+
+
+def test_creator_adds_a_member_by_username(private_room, auth_client, make_user, soup):
+    bob = make_user("bobby")
+    response = auth_client.post(
+        f"/rooms/{private_room.slug}/members/", {"username": "bobby"}
+    )
+    assert response.status_code == 303
+    assert private_room.members.filter(pk=bob.pk).exists()
+    bob_client = Client()
+    bob_client.force_login(bob)
+    assert bob_client.get(f"/rooms/{private_room.slug}/").status_code == 200
+    page = soup(auth_client.get(f"/rooms/{private_room.slug}/"))
+    assert "bobby" in [m.get_text() for m in page.select("#members .member")]
+
+
+def test_adding_an_unknown_username_is_a_form_error(private_room, auth_client, soup):
+    response = auth_client.post(
+        f"/rooms/{private_room.slug}/members/", {"username": "nobody"}
+    )
+    assert response.status_code == 400
+    assert "No user" in soup(response).select_one("#member-error").get_text()
+
+
+def test_members_who_did_not_create_the_room_cannot_add(private_room, make_user, soup):
+    member = make_user("member")
+    private_room.members.add(member)
+    client = Client()
+    client.force_login(member)
+    page = soup(client.get(f"/rooms/{private_room.slug}/"))
+    assert page.select("#member-form") == []
+    response = client.post(
+        f"/rooms/{private_room.slug}/members/", {"username": "member"}
+    )
+    assert response.status_code == 403
+
+
+def test_dm_opens_one_shared_private_room(auth_client, user, other_user):
+    response = auth_client.get(f"/dm/{other_user.username}/")
+    room = Room.objects.get(dm_key__isnull=False)
+    assert response.status_code == 302
+    assert response["Location"] == f"/rooms/{room.slug}/"
+    assert room.is_private
+    assert set(room.members.all()) == {user, other_user}
+    bob = Client()
+    bob.force_login(other_user)
+    assert bob.get(f"/dm/{user.username}/")["Location"] == f"/rooms/{room.slug}/"
+    assert Room.objects.filter(dm_key__isnull=False).count() == 1
+
+
+def test_dm_is_invisible_to_a_third_user(auth_client, other_user, outsider):
+    auth_client.get(f"/dm/{other_user.username}/")
+    room = Room.objects.get(dm_key__isnull=False)
+    assert outsider.get(f"/rooms/{room.slug}/").status_code == 404
+    assert outsider.get(f"/rooms/{room.slug}/messages/?after=0").status_code == 404
+
+
+def test_dm_with_unknown_user_is_404_and_with_self_is_400(auth_client, user):
+    assert auth_client.get("/dm/nobody/").status_code == 404
+    assert auth_client.get(f"/dm/{user.username}/").status_code == 400
+    assert not Room.objects.exists()
+
+
+def test_dm_requires_login(client, other_user):
+    assert client.get(f"/dm/{other_user.username}/").status_code == 302
