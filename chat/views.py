@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import (
     require_GET,
     require_http_methods,
@@ -12,11 +13,13 @@ from django.views.decorators.http import (
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
-from chat import selectors, services
+from chat import ratelimit, selectors, services
 from chat.decorators import login_required
 from chat.forms import CursorError, MemberForm, MessageForm, RoomForm, parse_cursor
 from chat.models import Room
 from chat.types import HtmxHttpRequest
+
+SLOW_DOWN = _("You are sending too fast. Slow down, then send again in a few seconds.")
 
 
 def _bad_request(message: str) -> HttpResponse:
@@ -167,6 +170,17 @@ def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 def _poll(request: HtmxHttpRequest, room: Room, *, after: int) -> HttpResponse:
+    rate = settings.CHAT_POLL_RATE
+    if not ratelimit.allow(scope="poll", key=request.user.pk, rate=rate):
+        # The body is the same poller: htmx swaps it in and polling goes on.
+        response = render(
+            request,
+            "chat/partials/poller.html",
+            _room_context(request, room, after=after),
+            status=429,
+        )
+        response["Retry-After"] = str(ratelimit.retry_after(rate))
+        return response
     batch = selectors.messages_after(room=room, after=after)
     if not batch:
         return HttpResponse(status=204)
@@ -192,16 +206,22 @@ def _message_send(
     request: HtmxHttpRequest, room: Room, *, after: int | None
 ) -> HttpResponse:
     form = MessageForm(request.POST)
+    status = 400
+    if form.is_valid() and not ratelimit.allow(
+        scope="send", key=request.user.pk, rate=settings.CHAT_SEND_RATE
+    ):
+        form.add_error(None, SLOW_DOWN)
+        status = 429
     if not form.is_valid():
         if request.htmx:
             response = render(
                 request,
                 "chat/partials/send_form.html",
                 _room_context(request, room, form=form),
-                status=400,
+                status=status,
             )
             return reswap(retarget(response, "#send-form"), "outerHTML")
-        return _render_room(request, room, before=None, form=form, status=400)
+        return _render_room(request, room, before=None, form=form, status=status)
     message = services.message_create(
         room=room, author=request.user, content=form.cleaned_data["content"]
     )

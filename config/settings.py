@@ -5,6 +5,7 @@ environment, with a default that is safe for local development.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "csp",
     "django_htmx",
     "tailwind",
@@ -74,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: locks out repeated failed logins.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TAILWIND_APP_NAME = "theme"
@@ -177,6 +181,19 @@ else:
 
 # --- Authentication ---
 
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses logins while a username or address is
+    # locked out after repeated failures.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/rooms/"
 LOGOUT_REDIRECT_URL = "/"
@@ -218,6 +235,9 @@ STORAGES = {
 CHAT_PAGE_SIZE = 25  # messages on the room page and per "Load older"
 CHAT_POLL_LIMIT = 100  # messages at most in one poll response
 CHAT_MAX_LENGTH = 4000  # characters in one message
+# Per user, shared across processes through the cache; "0" turns one off.
+CHAT_SEND_RATE = os.environ.get("CHAT_SEND_RATE", "10/10s")
+CHAT_POLL_RATE = os.environ.get("CHAT_POLL_RATE", "5/s")
 # Test-only: a random delay (ms) per request so that sends and polls overlap
 # in the browser tests. Never set in production.
 CHAT_TEST_LATENCY_MS = int(os.environ.get("CHAT_TEST_LATENCY_MS", "0"))

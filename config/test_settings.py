@@ -11,3 +11,13 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Serve static files from the apps' folders, no collectstatic needed.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# One process: a memory cache unless Redis is given; tests/conftest.py clears
+# it between tests.
+if not REDIS_URL:  # noqa: F405
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Rate limits off, as load and race tests need; tests/chat/test_ratelimit.py
+# turns them on with the defaults.
+CHAT_SEND_RATE = "0"
+CHAT_POLL_RATE = "0"

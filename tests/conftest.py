@@ -5,12 +5,21 @@ from collections.abc import Callable
 import pytest
 from bs4 import BeautifulSoup
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client
 
 from chat import services
 from chat.models import Message, Room
 
 PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate-limit counters and the like must not leak from test to test."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -1,0 +1,105 @@
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from chat.models import Message
+from chat.ratelimit import Rate, parse_rate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def default_rates(settings):
+    settings.CHAT_SEND_RATE = "10/10s"
+    settings.CHAT_POLL_RATE = "5/s"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("10/10s", Rate(10, 10)),
+        ("5/s", Rate(5, 1)),
+        ("100/m", Rate(100, 60)),
+        ("3/2h", Rate(3, 7200)),
+        ("0", None),
+        ("", None),
+    ],
+)
+def test_parse_rate(value, expected):
+    assert parse_rate(value) == expected
+
+
+@pytest.mark.parametrize("value", ["ten", "10/", "10/10x", "-1/s"])
+def test_bad_rate_is_a_configuration_error(value):
+    with pytest.raises(ImproperlyConfigured):
+        parse_rate(value)
+
+
+def test_eleventh_send_in_ten_seconds_is_429_slow_down_and_not_stored(
+    htmx_client, room, soup
+):
+    for i in range(10):
+        response = htmx_client.post(
+            f"/rooms/{room.slug}/messages/", {"content": f"m{i}", "after": 0}
+        )
+        assert response.status_code == 200
+    response = htmx_client.post(
+        f"/rooms/{room.slug}/messages/", {"content": "one too many", "after": 0}
+    )
+    assert response.status_code == 429
+    assert response["HX-Retarget"] == "#send-form"
+    form = soup(response).select_one("#send-form")
+    assert "Slow down" in form.select_one("#send-error").get_text()
+    # The text is kept so the user can send it again.
+    assert form.select_one("#send-content")["value"] == "one too many"
+    assert Message.objects.count() == 10
+    assert not Message.objects.filter(content="one too many").exists()
+
+
+def test_send_limit_is_per_user(htmx_client, room, other_user):
+    from django.test import Client
+
+    for i in range(10):
+        htmx_client.post(f"/rooms/{room.slug}/messages/", {"content": f"m{i}"})
+    bob = Client(headers={"HX-Request": "true"})
+    bob.force_login(other_user)
+    response = bob.post(f"/rooms/{room.slug}/messages/", {"content": "hi"})
+    assert response.status_code == 200
+
+
+def test_plain_send_over_the_limit_is_429_page(auth_client, room, settings, soup):
+    settings.CHAT_SEND_RATE = "1/m"
+    assert (
+        auth_client.post(f"/rooms/{room.slug}/messages/", {"content": "a"}).status_code
+        == 303
+    )
+    response = auth_client.post(f"/rooms/{room.slug}/messages/", {"content": "b"})
+    assert response.status_code == 429
+    assert soup(response).select_one("#send-error")
+    assert Message.objects.count() == 1
+
+
+def test_sixth_poll_in_a_second_is_429_with_a_poller_that_keeps_polling(
+    htmx_client, room, soup, monkeypatch
+):
+    monkeypatch.setattr("chat.ratelimit.time.time", lambda: 1_000_000.5)
+    url = f"/rooms/{room.slug}/messages/?after=7"
+    assert [htmx_client.get(url).status_code for _ in range(5)] == [204] * 5
+    response = htmx_client.get(url)
+    assert response.status_code == 429
+    assert response["Retry-After"] == "1"
+    poller = soup(response).select_one("#poller")
+    assert poller["hx-trigger"] == "every 2s"
+    assert poller.select_one("input[name=after]")["value"] == "7"
+    # The next second is a new window.
+    monkeypatch.setattr("chat.ratelimit.time.time", lambda: 1_000_001.5)
+    assert htmx_client.get(url).status_code == 204
+
+
+def test_zero_turns_limits_off(htmx_client, room, settings):
+    settings.CHAT_SEND_RATE = "0"
+    settings.CHAT_POLL_RATE = "0"
+    for i in range(15):
+        htmx_client.post(f"/rooms/{room.slug}/messages/", {"content": f"m{i}"})
+    assert Message.objects.count() == 15
+    url = f"/rooms/{room.slug}/messages/?after=0"
+    assert all(htmx_client.get(url).status_code == 200 for _ in range(10))
