@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import forms
 from django.conf import settings
 from django.http import QueryDict
@@ -5,6 +7,20 @@ from django.utils.translation import gettext_lazy as _
 
 # Cursors are message ids: a PostgreSQL bigint at most.
 MAX_CURSOR = 2**63 - 1
+
+
+def _refuse_control_characters(value: str) -> str:
+    """Line breaks and tabs are text; other control characters are not.
+
+    They are refused, never silently dropped, so what is stored is what was
+    typed (PostgreSQL cannot store NUL at all).
+    """
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in value):
+        raise forms.ValidationError(
+            _("Remove the control characters from your message."), code="control"
+        )
+    return value
 
 
 class MessageForm(forms.Form):
@@ -22,6 +38,9 @@ class MessageForm(forms.Form):
         },
     )
 
+    def clean_content(self) -> str:
+        return _refuse_control_characters(self.cleaned_data["content"])
+
 
 class RoomForm(forms.Form):
     name = forms.CharField(
@@ -30,6 +49,12 @@ class RoomForm(forms.Form):
         error_messages={"required": _("Give the room a name.")},
     )
     private = forms.BooleanField(required=False)
+
+    def clean_name(self) -> str:
+        name = _refuse_control_characters(self.cleaned_data["name"])
+        if "\n" in name or "\t" in name:
+            raise forms.ValidationError(_("A room name is one line of text."))
+        return name
 
 
 class MemberForm(forms.Form):

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import (
@@ -90,7 +90,10 @@ def room_member_add(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @require_GET
 @login_required
 def direct_message(request: HtmxHttpRequest, username: str) -> HttpResponse:
-    other = get_object_or_404(get_user_model(), username=username)
+    User = get_user_model()
+    if "\x00" in username:  # PostgreSQL cannot even compare NUL: no such user
+        raise Http404("No such user.")
+    other = get_object_or_404(User, username=username)
     try:
         room = services.dm_room_get_or_create(user=request.user, other=other)
     except ValidationError as error:
