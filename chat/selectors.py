@@ -80,6 +80,11 @@ def messages_after(
     return list(qs[: limit or settings.CHAT_POLL_LIMIT])
 
 
+def room_has_messages_after(*, room_id: int, after: int) -> bool:
+    """The empty poll's one query: an index probe on (room, id)."""
+    return Message.objects.filter(room_id=room_id, id__gt=after).exists()
+
+
 def room_last_message_id(*, room: Room) -> int:
     last = (
         Message.objects.filter(room=room)

@@ -13,7 +13,7 @@ from django.views.decorators.http import (
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
-from chat import ratelimit, selectors, services
+from chat import polltoken, ratelimit, selectors, services
 from chat.decorators import login_required
 from chat.forms import CursorError, MemberForm, MessageForm, RoomForm, parse_cursor
 from chat.models import Room
@@ -64,7 +64,8 @@ def _see_other(room: Room) -> HttpResponse:
 
 
 def _room_context(request: HtmxHttpRequest, room: Room, **extra) -> dict:
-    return {"room": room, "viewer_id": request.user.pk, **extra}
+    grant = polltoken.issue(user_id=request.user.pk, room_id=room.pk, slug=room.slug)
+    return {"room": room, "viewer_id": request.user.pk, "poll_token": grant, **extra}
 
 
 @require_POST
@@ -142,9 +143,28 @@ def _render_room(
 
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
-@login_required
 def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    """GET polls (`after`) or pages back (`before`); POST sends."""
+    """GET polls (`after`) or pages back (`before`); POST sends.
+
+    A poll carrying the poller's signed grant (`t`) with nothing new is
+    answered before the session or user is ever read (see chat.polltoken).
+    """
+    if request.method == "GET" and "t" in request.GET and request.htmx:
+        grant = polltoken.verify(request.GET["t"], slug=slug)
+        if grant is not None:
+            try:
+                after = parse_cursor(request.GET, "after")
+            except CursorError:
+                after = None
+            if after is not None and not selectors.room_has_messages_after(
+                room_id=grant.room_id, after=after
+            ):
+                return HttpResponse(status=204)
+    return _room_messages(request, slug)
+
+
+@login_required
+def _room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     room = selectors.room_get(slug=slug, user=request.user)
     params = request.POST if request.method == "POST" else request.GET
     try:
@@ -185,9 +205,16 @@ def _poll(request: HtmxHttpRequest, room: Room, *, after: int) -> HttpResponse:
         response["Retry-After"] = str(ratelimit.retry_after(rate))
         return response
     batch = selectors.messages_after(room=room, after=after)
-    if not batch:
-        return HttpResponse(status=204)
-    return _render_batch(request, room, batch)
+    if batch:
+        return _render_batch(request, room, batch)
+    if "t" in request.GET:
+        # Our own poller with an aging or invalid grant: renew it.
+        return render(
+            request,
+            "chat/partials/poller.html",
+            _room_context(request, room, after=after),
+        )
+    return HttpResponse(status=204)
 
 
 def _render_batch(

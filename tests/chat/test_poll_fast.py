@@ -1,0 +1,135 @@
+"""The empty poll's hot path: the poller's signed grant skips session and user."""
+
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+
+from chat import polltoken, services
+
+pytestmark = pytest.mark.django_db
+
+
+def poller_url(client, room, soup) -> str:
+    page = soup(client.get(f"/rooms/{room.slug}/", headers={"HX-Request": ""}))
+    return page.select_one("#poller")["hx-get"]
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """later(seconds): move the clock the grants see forward."""
+
+    def move(seconds: float) -> None:
+        now = time.time() + seconds
+        monkeypatch.setattr("chat.polltoken.time.time", lambda: now)
+
+    return move
+
+
+def test_empty_poll_with_grant_is_one_indexed_query_and_no_session_read(
+    htmx_client, room, make_messages, soup, django_assert_num_queries
+):
+    make_messages(room, 3)
+    url = poller_url(htmx_client, room, soup)
+    assert "t=" in url
+    with django_assert_num_queries(1) as queries:
+        response = htmx_client.get(url)
+    assert response.status_code == 204
+    assert response.content == b""
+    sql = queries.captured_queries[0]["sql"]
+    assert "chat_message" in sql and "django_session" not in sql
+    assert "auth_user" not in sql
+
+
+def test_the_hot_path_writes_nothing(
+    htmx_client, room, soup, django_assert_max_num_queries
+):
+    url = poller_url(htmx_client, room, soup)
+    with django_assert_max_num_queries(5) as queries:
+        for _ in range(5):
+            assert htmx_client.get(url).status_code == 204
+    assert len(queries) == 5
+    assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in queries)
+
+
+def test_new_messages_take_the_full_path_and_renew_the_grant(
+    htmx_client, room, user, make_messages, soup
+):
+    url = poller_url(htmx_client, room, soup)
+    msg = make_messages(room, 1)[0]
+    page = soup(htmx_client.get(url))
+    assert [int(a["data-id"]) for a in page.select("article")] == [msg.id]
+    new_url = page.select_one("#poller")["hx-get"]
+    assert new_url != url and "t=" in new_url
+
+
+def test_an_aging_grant_is_renewed_with_a_bare_poller(htmx_client, room, soup, later):
+    url = poller_url(htmx_client, room, soup)
+    later(31)
+    response = htmx_client.get(url)
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.select("article") == []
+    renewed = page.select_one("#poller")["hx-get"]
+    assert renewed != url
+    assert htmx_client.get(renewed).status_code == 204
+
+
+def test_logged_out_user_is_sent_to_login_once_the_grant_ages(
+    htmx_client, room, soup, later
+):
+    url = poller_url(htmx_client, room, soup)
+    htmx_client.post("/accounts/logout/")
+    # Within the documented bound the grant alone answers "nothing new" ...
+    assert htmx_client.get(url).status_code == 204
+    # ... and past half its life it is no longer enough.
+    later(31)
+    response = htmx_client.get(url, headers={"HX-Current-URL": "http://t/rooms/x/"})
+    assert response.has_header("HX-Redirect")
+
+
+def test_user_who_lost_access_is_refused_once_the_grant_ages(
+    make_user, user, soup, later
+):
+    room = services.room_create(name="Inner", created_by=user, is_private=True)
+    bob = make_user("bob")
+    room.members.add(bob)
+    client = Client(headers={"HX-Request": "true"})
+    client.force_login(bob)
+    url = poller_url(client, room, soup)
+    room.members.remove(bob)
+    later(31)
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("token", ["garbage", "", "a:b:c"])
+def test_forged_grant_takes_the_full_path(client, anon_htmx_client, room, token):
+    response = anon_htmx_client.get(f"/rooms/{room.slug}/messages/?after=0&t={token}")
+    assert response.has_header("HX-Redirect")
+
+
+def test_grant_for_one_room_does_not_open_another(htmx_client, make_room, user, soup):
+    one = make_room("One")
+    other = services.room_create(name="Two", created_by=user, is_private=True)
+    url = poller_url(htmx_client, one, soup)
+    stolen = url.replace(f"/rooms/{one.slug}/", f"/rooms/{other.slug}/")
+    mallory = get_user_model().objects.create_user("mallory")
+    client = Client(headers={"HX-Request": "true"})
+    client.force_login(mallory)
+    assert client.get(stolen).status_code == 404
+
+
+def test_grant_is_signed_with_the_secret_key(settings):
+    token = polltoken.issue(user_id=1, room_id=2, slug="x")
+    assert polltoken.verify(token, slug="x") is not None
+    settings.SECRET_KEY = "another-key-" * 5
+    assert polltoken.verify(token, slug="x") is None
+
+
+def test_plain_poll_without_grant_is_unchanged(htmx_client, room, make_messages):
+    make_messages(room, 1)
+    url = f"/rooms/{room.slug}/messages/?after=999999"
+    assert htmx_client.get(url).status_code == 204
+    assert connection.vendor in {"sqlite", "postgresql"}
