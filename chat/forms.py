@@ -39,7 +39,12 @@ class MessageForm(forms.Form):
     )
 
     def clean_content(self) -> str:
-        return _refuse_control_characters(self.cleaned_data["content"])
+        content = _refuse_control_characters(self.cleaned_data["content"])
+        if content == "/me":
+            raise forms.ValidationError(
+                _("Say what you do after /me, as in “/me waves”."), code="action"
+            )
+        return content
 
 
 class RoomForm(forms.Form):

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 class Room(models.Model):
@@ -33,11 +34,27 @@ class Room(models.Model):
 
 
 class Message(models.Model):
+    class Kind(models.TextChoices):
+        MESSAGE = "message", _("message")
+        ACTION = "action", _("action (/me)")
+        JOIN = "join", _("join notice")
+        LEAVE = "leave", _("leave notice")
+        SYSTEM = "system", _("system notice")
+
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    # Null only for system notices, which nobody wrote.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        null=True,
+        blank=True,
     )
-    content = models.TextField()
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.MESSAGE)
+    content = models.TextField(blank=True)
+    # Usernames of existing users mentioned as @name, found when stored, so
+    # rendering needs no query.
+    mentions = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -50,3 +67,22 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.room}: {self.content[:40]}"
+
+
+class RoomVisit(models.Model):
+    """A user's place in a room: joined (for the join notice) and last read."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="visits")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="visits"
+    )
+    last_read_id = models.BigIntegerField(default=0)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "room"], name="unique_visit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.room} (read to {self.last_read_id})"

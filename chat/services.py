@@ -1,13 +1,16 @@
 """Writes. Views call these; nothing else touches the models for writing."""
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
-from chat.models import Message, Room
+from chat.models import Message, Room, RoomVisit
 
 
 def _unique_slug(name: str) -> str:
@@ -29,7 +32,7 @@ def room_create(
     visible = Q(is_private=False) | Q(members=created_by)
     if Room.objects.filter(visible, name__iexact=name).exists():
         raise ValidationError("A room with this name already exists.", code="taken")
-    for _ in range(5):
+    for _attempt in range(5):
         try:
             with transaction.atomic():
                 room = Room.objects.create(
@@ -39,6 +42,8 @@ def room_create(
                     is_private=is_private,
                 )
                 room.members.add(created_by)
+                # The creator is there from the start: no join notice.
+                RoomVisit.objects.create(room=room, user=created_by)
                 return room
         except IntegrityError:
             # Another request took the same slug between our check and insert.
@@ -46,7 +51,66 @@ def room_create(
     raise ValidationError("Could not name this room; try another name.", code="slug")
 
 
+ACTION_PREFIX = "/me "
+MENTION = re.compile(r"(?<![\w@])@([\w.@+-]+)")
+
+
+def _mentioned_usernames(content: str) -> list[str]:
+    names = {name.rstrip(".") for name in MENTION.findall(content)}
+    if not names:
+        return []
+    found = get_user_model().objects.filter(username__in=names)
+    return sorted(found.values_list("username", flat=True))
+
+
 def message_create(*, room: Room, author: AbstractBaseUser, content: str) -> Message:
+    """Store what a user typed: "/me waves" becomes an action, @names of
+    existing users are recorded as mentions."""
+    kind = Message.Kind.MESSAGE
+    if content.startswith(ACTION_PREFIX):
+        kind, content = Message.Kind.ACTION, content[len(ACTION_PREFIX) :].strip()
+    return _message_insert(
+        room=room,
+        user=author,
+        kind=kind,
+        content=content,
+        mentions=_mentioned_usernames(content),
+    )
+
+
+def system_notice_create(*, room: Room, text: str) -> Message:
+    return _message_insert(room=room, user=None, kind=Message.Kind.SYSTEM, content=text)
+
+
+def room_join(*, room: Room, user: AbstractBaseUser) -> bool:
+    """Record the user's first visit, announced with a join notice."""
+    if RoomVisit.objects.filter(room=room, user=user).exists():
+        return False
+    try:
+        with transaction.atomic():
+            RoomVisit.objects.create(room=room, user=user)
+    except IntegrityError:  # a second tab won the race
+        return False
+    _message_insert(room=room, user=user, kind=Message.Kind.JOIN, content="")
+    return True
+
+
+def room_leave(*, room: Room, user: AbstractBaseUser) -> None:
+    """Announce the leave; a private room also drops the member."""
+    _message_insert(room=room, user=user, kind=Message.Kind.LEAVE, content="")
+    RoomVisit.objects.filter(room=room, user=user).delete()
+    if room.is_private:
+        room.members.remove(user)
+
+
+def room_mark_read(*, room: Room, user: AbstractBaseUser, message_id: int) -> None:
+    """Advance the user's last-read id (never backwards); one UPDATE."""
+    RoomVisit.objects.filter(room=room, user=user, last_read_id__lt=message_id).update(
+        last_read_id=message_id
+    )
+
+
+def _message_insert(**fields) -> Message:
     """Store a message so that, per room, ids become visible in id order.
 
     Pollers fetch "id > cursor", so a message that committed after a higher id
@@ -57,9 +121,10 @@ def message_create(*, room: Room, author: AbstractBaseUser, content: str) -> Mes
     The savepoint makes this hold inside ATOMIC_REQUESTS too: the lock is held
     until the outer transaction commits, which is after the insert.
     """
+    room = fields["room"]
     with transaction.atomic():
         Room.objects.select_for_update().only("id").get(pk=room.pk)
-        return Message.objects.create(room=room, user=author, content=content)
+        return Message.objects.create(**fields)
 
 
 def room_member_add(
@@ -76,6 +141,11 @@ def room_member_add(
     except User.DoesNotExist:
         raise ValidationError("No user with that name.", code="unknown") from None
     room.members.add(member)
+    system_notice_create(
+        room=room,
+        text=_("%(member)s was added by %(by)s.")
+        % {"member": member.get_username(), "by": added_by.get_username()},
+    )
     return member
 
 
@@ -99,6 +169,9 @@ def dm_room_get_or_create(*, user: AbstractBaseUser, other: AbstractBaseUser) ->
                 dm_key=key,
             )
             room.members.add(low, high)
+            RoomVisit.objects.bulk_create(
+                [RoomVisit(room=room, user=low), RoomVisit(room=room, user=high)]
+            )
             return room
     except IntegrityError:
         # The other user opened it at the same moment.

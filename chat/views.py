@@ -65,7 +65,13 @@ def _see_other(room: Room) -> HttpResponse:
 
 def _room_context(request: HtmxHttpRequest, room: Room, **extra) -> dict:
     grant = polltoken.issue(user_id=request.user.pk, room_id=room.pk, slug=room.slug)
-    return {"room": room, "viewer_id": request.user.pk, "poll_token": grant, **extra}
+    return {
+        "room": room,
+        "viewer_id": request.user.pk,
+        "viewer_name": request.user.get_username(),
+        "poll_token": grant,
+        **extra,
+    }
 
 
 @require_POST
@@ -110,7 +116,20 @@ def room_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         before = parse_cursor(request.GET, "before")
     except CursorError as error:
         return _bad_request(str(error))
+    if before is None:
+        services.room_join(room=room, user=request.user)
     return _render_room(request, room, before=before, form=MessageForm())
+
+
+@require_POST
+@login_required
+def room_leave(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    room = selectors.room_get(slug=slug, user=request.user)
+    services.room_leave(room=room, user=request.user)
+    flash.success(request, _("You left %(room)s.") % {"room": room.name})
+    response = redirect("chat:room_list")
+    response.status_code = 303
+    return response
 
 
 def _render_room(
@@ -124,6 +143,10 @@ def _render_room(
 ) -> HttpResponse:
     if before is None:
         page = selectors.messages_latest(room=room)
+        if page.last_id:
+            services.room_mark_read(
+                room=room, user=request.user, message_id=page.last_id
+            )
     else:
         # History mode (links without JavaScript): no poller, a way back.
         page = selectors.messages_before(room=room, before=before)
@@ -220,6 +243,8 @@ def _poll(request: HtmxHttpRequest, room: Room, *, after: int) -> HttpResponse:
 def _render_batch(
     request: HtmxHttpRequest, room: Room, batch: list, **extra
 ) -> HttpResponse:
+    # What the page now shows counts as read (not on empty polls: no writes).
+    services.room_mark_read(room=room, user=request.user, message_id=batch[-1].id)
     context = _room_context(
         request,
         room,
