@@ -4,11 +4,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from chat.models import Message, Room
+from chat.models import Message, Room, RoomVisit
 
 
 def _visible_rooms(user: AbstractBaseUser) -> QuerySet[Room]:
@@ -28,9 +28,32 @@ def room_get(*, slug: str, user: AbstractBaseUser) -> Room:
 
 
 def room_list(*, user: AbstractBaseUser) -> QuerySet[Room]:
+    """Visible rooms, newest activity first, each with `last_activity` and
+    `unread` (others' messages after the user's last-read id; a room never
+    opened counts everything)."""
+    # Nested inside the unread subquery: the room is the outer query's outer.
+    last_read = RoomVisit.objects.filter(
+        room=OuterRef(OuterRef("pk")), user=user
+    ).values("last_read_id")[:1]
+    unread = (
+        Message.objects.filter(
+            room=OuterRef("pk"), id__gt=Coalesce(Subquery(last_read), Value(0))
+        )
+        .exclude(user=user)
+        .order_by()
+        .values("room")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    newest = Message.objects.filter(room=OuterRef("pk")).order_by("-id")
     return (
         _visible_rooms(user)
-        .annotate(last_activity=Coalesce(Max("messages__created_at"), "created_at"))
+        .annotate(
+            last_activity=Coalesce(
+                Subquery(newest.values("created_at")[:1]), "created_at"
+            ),
+            unread=Coalesce(Subquery(unread), Value(0)),
+        )
         .order_by("-last_activity", "name")
     )
 

@@ -33,9 +33,17 @@ def landing(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "landing.html")
 
 
+@vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 @login_required
 def room_list(request: HtmxHttpRequest) -> HttpResponse:
+    if request.method == "GET" and request.htmx:
+        # The list refreshes itself every few seconds (unread counts).
+        return render(
+            request,
+            "chat/partials/room_items.html",
+            {"rooms": selectors.room_list(user=request.user)},
+        )
     form = RoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
