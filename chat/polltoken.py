@@ -22,11 +22,18 @@ class Grant:
     user_id: int
     room_id: int
     slug: str
+    username: str
     issued_at: int
 
 
-def issue(*, user_id: int, room_id: int, slug: str) -> str:
-    payload = {"u": user_id, "r": room_id, "s": slug, "t": int(time.time())}
+def issue(*, user_id: int, room_id: int, slug: str, username: str) -> str:
+    payload = {
+        "u": user_id,
+        "r": room_id,
+        "s": slug,
+        "n": username,
+        "t": int(time.time()),
+    }
     return signing.Signer(salt=SALT).sign_object(payload)
 
 
@@ -39,6 +46,7 @@ def verify(token: str, *, slug: str) -> Grant | None:
             user_id=int(data["u"]),
             room_id=int(data["r"]),
             slug=str(data["s"]),
+            username=str(data["n"]),
             issued_at=int(data["t"]),
         )
     except (signing.BadSignature, KeyError, TypeError, ValueError):

@@ -13,7 +13,7 @@ from django.views.decorators.http import (
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
-from chat import polltoken, ratelimit, selectors, services
+from chat import polltoken, presence, ratelimit, selectors, services
 from chat.decorators import login_required
 from chat.forms import CursorError, MemberForm, MessageForm, RoomForm, parse_cursor
 from chat.models import Room
@@ -72,14 +72,35 @@ def _see_other(room: Room) -> HttpResponse:
 
 
 def _room_context(request: HtmxHttpRequest, room: Room, **extra) -> dict:
-    grant = polltoken.issue(user_id=request.user.pk, room_id=room.pk, slug=room.slug)
+    username = request.user.get_username()
+    grant = polltoken.issue(
+        user_id=request.user.pk, room_id=room.pk, slug=room.slug, username=username
+    )
+    activity = presence.seen(
+        room_id=room.pk, user_id=request.user.pk, username=username
+    )
     return {
         "room": room,
         "viewer_id": request.user.pk,
-        "viewer_name": request.user.get_username(),
+        "viewer_name": username,
         "poll_token": grant,
+        "activity": activity,
         **extra,
     }
+
+
+@require_POST
+@login_required
+def room_typing(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The send input reports typing (htmx, throttled here); 204 always."""
+    room = selectors.room_get(slug=slug, user=request.user)
+    presence.typing(
+        room_id=room.pk,
+        user_id=request.user.pk,
+        username=request.user.get_username(),
+        active=bool(request.POST.get("content", "").strip()),
+    )
+    return HttpResponse(status=204)
 
 
 @require_POST
@@ -180,18 +201,31 @@ def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     A poll carrying the poller's signed grant (`t`) with nothing new is
     answered before the session or user is ever read (see chat.polltoken).
     """
-    if request.method == "GET" and "t" in request.GET and request.htmx:
-        grant = polltoken.verify(request.GET["t"], slug=slug)
-        if grant is not None:
-            try:
-                after = parse_cursor(request.GET, "after")
-            except CursorError:
-                after = None
-            if after is not None and not selectors.room_has_messages_after(
-                room_id=grant.room_id, after=after
-            ):
-                return HttpResponse(status=204)
-    return _room_messages(request, slug)
+    return _fast_poll(request, slug) or _room_messages(request, slug)
+
+
+def _fast_poll(request: HtmxHttpRequest, slug: str) -> HttpResponse | None:
+    """204 when the grant is fresh, the room's activity is what the page shows
+    and nothing is new; None sends the request down the full path."""
+    if request.method != "GET" or "t" not in request.GET or not request.htmx:
+        return None
+    grant = polltoken.verify(request.GET["t"], slug=slug)
+    if grant is None:
+        return None
+    try:
+        after = parse_cursor(request.GET, "after")
+    except CursorError:
+        return None
+    if after is None:
+        return None
+    activity = presence.seen(
+        room_id=grant.room_id, user_id=grant.user_id, username=grant.username
+    )
+    if activity.version != request.GET.get("v"):
+        return None
+    if selectors.room_has_messages_after(room_id=grant.room_id, after=after):
+        return None
+    return HttpResponse(status=204)
 
 
 @login_required
@@ -239,10 +273,11 @@ def _poll(request: HtmxHttpRequest, room: Room, *, after: int) -> HttpResponse:
     if batch:
         return _render_batch(request, room, batch)
     if "t" in request.GET:
-        # Our own poller with an aging or invalid grant: renew it.
+        # Our own poller, with an aging grant or changed room activity: a new
+        # poller and the activity, out of band.
         return render(
             request,
-            "chat/partials/poller.html",
+            "chat/partials/poller_renewal.html",
             _room_context(request, room, after=after),
         )
     return HttpResponse(status=204)
@@ -260,6 +295,7 @@ def _render_batch(
         after=batch[-1].id,
         # A full batch means more may be waiting: the new poller fires at once.
         more=len(batch) >= settings.CHAT_POLL_LIMIT,
+        fragment=True,
         **extra,
     )
     return render(request, "chat/partials/messages.html", context)
@@ -287,6 +323,12 @@ def _message_send(
         return _render_room(request, room, before=None, form=form, status=status)
     message = services.message_create(
         room=room, author=request.user, content=form.cleaned_data["content"]
+    )
+    presence.typing(
+        room_id=room.pk,
+        user_id=request.user.pk,
+        username=request.user.get_username(),
+        active=False,
     )
     if not request.htmx:
         return _see_other(room)

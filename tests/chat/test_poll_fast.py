@@ -122,7 +122,7 @@ def test_grant_for_one_room_does_not_open_another(htmx_client, make_room, user, 
 
 
 def test_grant_is_signed_with_the_secret_key(settings):
-    token = polltoken.issue(user_id=1, room_id=2, slug="x")
+    token = polltoken.issue(user_id=1, room_id=2, slug="x", username="a")
     assert polltoken.verify(token, slug="x") is not None
     settings.SECRET_KEY = "another-key-" * 5
     assert polltoken.verify(token, slug="x") is None
