@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from chat import presence
 from chat.models import Message, Room, RoomVisit
 
 
@@ -69,13 +70,21 @@ def message_create(*, room: Room, author: AbstractBaseUser, content: str) -> Mes
     kind = Message.Kind.MESSAGE
     if content.startswith(ACTION_PREFIX):
         kind, content = Message.Kind.ACTION, content[len(ACTION_PREFIX) :].strip()
-    return _message_insert(
+    message = _message_insert(
         room=room,
         user=author,
         kind=kind,
         content=content,
         mentions=_mentioned_usernames(content),
     )
+    # Whoever just sent is no longer typing.
+    presence.typing(
+        room_id=room.pk,
+        user_id=author.pk,
+        username=author.get_username(),
+        active=False,
+    )
+    return message
 
 
 def system_notice_create(*, room: Room, text: str) -> Message:

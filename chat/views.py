@@ -324,12 +324,6 @@ def _message_send(
     message = services.message_create(
         room=room, author=request.user, content=form.cleaned_data["content"]
     )
-    presence.typing(
-        room_id=room.pk,
-        user_id=request.user.pk,
-        username=request.user.get_username(),
-        active=False,
-    )
     if not request.htmx:
         return _see_other(room)
     # The sender's message plus whatever arrived since their last poll, so the
