@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -22,9 +24,23 @@ class Room(models.Model):
     )
     # "<low user id>:<high user id>" for a direct-message room: one per pair.
     dm_key = models.CharField(max_length=50, unique=True, null=True, blank=True)
+    # Optionally attached to any object, which then has its own room
+    # ({% chat_room_for obj %}); a CharField id fits integer and UUID keys.
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, null=True, blank=True
+    )
+    # NULL, not "", for rooms without an object: NULLs never collide in the
+    # unique constraint.
+    object_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    content_object = GenericForeignKey("content_type", "object_id")
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id"], name="one_room_per_object"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

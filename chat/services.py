@@ -4,8 +4,9 @@ import re
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -185,3 +186,22 @@ def dm_room_get_or_create(*, user: AbstractBaseUser, other: AbstractBaseUser) ->
     except IntegrityError:
         # The other user opened it at the same moment.
         return Room.objects.get(dm_key=key)
+
+
+def room_for_object(
+    *, obj: models.Model, created_by: AbstractBaseUser | None = None
+) -> Room:
+    """The room attached to `obj`, created (public) on first use."""
+    content_type = ContentType.objects.get_for_model(obj)
+    lookup = {"content_type": content_type, "object_id": str(obj.pk)}
+    room = Room.objects.filter(**lookup).first()
+    if room is not None:
+        return room
+    name = (str(obj).strip() or content_type.name)[:80]
+    try:
+        with transaction.atomic():
+            return Room.objects.create(
+                name=name, slug=_unique_slug(name), created_by=created_by, **lookup
+            )
+    except IntegrityError:  # created at the same moment by another request
+        return Room.objects.get(**lookup)

@@ -161,6 +161,27 @@ def room_leave(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return response
 
 
+def room_panel_context(request: HtmxHttpRequest, obj, **extra) -> dict:
+    """Context for an object's live room panel (see chat_room_for)."""
+    if not request.user.is_authenticated:
+        return {"request": request, "room": None}
+    room = services.room_for_object(obj=obj, created_by=request.user)
+    room = selectors.room_get(slug=room.slug, user=request.user)
+    page = selectors.messages_latest(room=room)
+    return {
+        "request": request,
+        **_room_context(
+            request,
+            room,
+            page=page,
+            message_list=page.messages,
+            after=page.last_id or 0,
+            form=MessageForm(),
+            **extra,
+        ),
+    }
+
+
 def _render_room(
     request: HtmxHttpRequest,
     room: Room,

@@ -21,3 +21,6 @@ if not REDIS_URL:  # noqa: F405
 # turns them on with the defaults.
 CHAT_SEND_RATE = "0"
 CHAT_POLL_RATE = "0"
+
+# A throwaway model for the {% chat_room_for obj %} tests.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405

@@ -45,3 +45,14 @@ def _highlight_mentions(html: str, known: set[str]) -> str:
 @register.filter
 def mentions_user(message, username: str) -> bool:
     return bool(username) and username in (message.mentions or ())
+
+
+@register.inclusion_tag("chat/partials/object_panel.html", takes_context=True)
+def chat_room_for(context, obj, height: str = "h-96") -> dict:
+    """{% chat_room_for obj %}: the live room of any object, in any page."""
+    # Imported here: template tag modules load before the app registry is ready
+    # in some tools (e.g. pattern libraries).
+    from chat.views import room_panel_context
+
+    request = context["request"]
+    return room_panel_context(request, obj, panel_height=height)
