@@ -5,6 +5,7 @@ import json
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from chat import ratelimit, selectors, services
@@ -34,11 +35,11 @@ def message_json(message: Message) -> dict:
 def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     # JSON clients get 401, not a redirect to an HTML login page.
     if not request.user.is_authenticated:
-        return _error("Log in first (session cookie).", 401)
+        return _error(_("Log in first (session cookie)."), 401)
     try:
         room = selectors.room_get(slug=slug, user=request.user)
     except Http404:
-        return _error("No such room.", 404)
+        return _error(_("No such room."), 404)
     if request.method == "POST":
         return _create(request, room)
     try:
@@ -61,9 +62,9 @@ def _create(request: HtmxHttpRequest, room) -> JsonResponse:
         try:
             body = json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
-            return _error("The body is not valid JSON.", 400)
+            return _error(_("The body is not valid JSON."), 400)
         if not isinstance(body, dict) or not isinstance(body.get("content", ""), str):
-            return _error('Send an object like {"content": "hello"}.', 400)
+            return _error(_('Send an object like {"content": "hello"}.'), 400)
         data = {"content": body.get("content", "")}
     else:
         data = request.POST

@@ -79,8 +79,10 @@ def parse_cursor(params: QueryDict, name: str) -> int | None:
     if not values:
         return None
     if len(values) > 1:
-        raise CursorError(f"Give '{name}' once.")
+        raise CursorError(_("Give '%(name)s' once.") % {"name": name})
     value = values[0].strip()
     if not (value.isascii() and value.isdigit()) or int(value) > MAX_CURSOR:
-        raise CursorError(f"'{name}' must be a non-negative message id.")
+        raise CursorError(
+            _("'%(name)s' must be a non-negative message id.") % {"name": name}
+        )
     return int(value)

@@ -29,11 +29,11 @@ def room_create(
 ) -> Room:
     name = name.strip()
     if not name:
-        raise ValidationError("A room needs a name.", code="blank")
+        raise ValidationError(_("A room needs a name."), code="blank")
     # Only rooms the creator can see count, so private names do not leak.
     visible = Q(is_private=False) | Q(members=created_by)
     if Room.objects.filter(visible, name__iexact=name).exists():
-        raise ValidationError("A room with this name already exists.", code="taken")
+        raise ValidationError(_("A room with this name already exists."), code="taken")
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -50,7 +50,7 @@ def room_create(
         except IntegrityError:
             # Another request took the same slug between our check and insert.
             continue
-    raise ValidationError("Could not name this room; try another name.", code="slug")
+    raise ValidationError(_("Could not name this room; try another name."), code="slug")
 
 
 ACTION_PREFIX = "/me "
@@ -142,14 +142,14 @@ def room_member_add(
 ) -> AbstractBaseUser:
     """Add a member to a private room; only its creator may."""
     if room.created_by_id != added_by.pk:
-        raise PermissionDenied("Only the room's creator can add members.")
+        raise PermissionDenied(_("Only the room's creator can add members."))
     if not room.is_private:
-        raise ValidationError("Public rooms are open to everyone.", code="public")
+        raise ValidationError(_("Public rooms are open to everyone."), code="public")
     User = get_user_model()
     try:
         member = User.objects.get(username=username.strip())
     except User.DoesNotExist:
-        raise ValidationError("No user with that name.", code="unknown") from None
+        raise ValidationError(_("No user with that name."), code="unknown") from None
     room.members.add(member)
     system_notice_create(
         room=room,
@@ -162,7 +162,7 @@ def room_member_add(
 def dm_room_get_or_create(*, user: AbstractBaseUser, other: AbstractBaseUser) -> Room:
     """The one private room shared by two users, created on first use."""
     if user.pk == other.pk:
-        raise ValidationError("A direct message needs someone else.", code="self")
+        raise ValidationError(_("A direct message needs someone else."), code="self")
     low, high = sorted([user, other], key=lambda u: u.pk)
     key = f"{low.pk}:{high.pk}"
     try:

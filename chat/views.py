@@ -116,7 +116,10 @@ def room_member_add(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         except ValidationError as error:
             form.add_error("username", error)
         else:
-            flash.success(request, f"{member.get_username()} can now join this room.")
+            flash.success(
+                request,
+                _("%(name)s can now join this room.") % {"name": member.get_username()},
+            )
             return _see_other(room)
     return _render_room(
         request, room, before=None, form=MessageForm(), member_form=form, status=400
@@ -261,7 +264,7 @@ def _room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         return _message_send(request, room, after=after)
     if after is not None and before is not None:
-        return _bad_request("Give either 'after' or 'before', not both.")
+        return _bad_request(_("Give either 'after' or 'before', not both."))
     if not request.htmx:
         # Fragments are for htmx; a plain browser gets the page they belong to.
         url = room.get_absolute_url()
@@ -274,7 +277,7 @@ def _room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             _room_context(request, room, page=page, message_list=page.messages),
         )
     if after is None:
-        return _bad_request("Give 'after' (poll) or 'before' (history).")
+        return _bad_request(_("Give 'after' (poll) or 'before' (history)."))
     return _poll(request, room, after=after)
 
 
