@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "tailwind",
     "theme",
+    "pattern_library",
     "accounts",
     "chat",
 ]
@@ -83,6 +84,36 @@ MIDDLEWARE = [
 ]
 
 TAILWIND_APP_NAME = "theme"
+
+# --- Designer tools (development only) ---
+
+# The pattern library (/pattern-library/) shows every partial and page with
+# sample data from the YAML file beside it; served only when this is on.
+PATTERN_LIBRARY_ENABLED = env_bool("DJANGO_PATTERN_LIBRARY", DEBUG)
+PATTERN_LIBRARY = {
+    "SECTIONS": (
+        ("partials", ["chat/partials"]),
+        ("states", ["patterns/states"]),
+        ("pages", ["patterns/pages"]),
+    ),
+    "TEMPLATE_SUFFIX": ".html",
+    "PATTERN_BASE_TEMPLATE_NAME": "patterns/base.html",
+    # Pages are shown whole, not wrapped (patterns/pages/ extends these).
+    "BASE_TEMPLATE_NAMES": [
+        "base.html",
+        "chat/room.html",
+        "chat/room_list.html",
+        "accounts/login.html",
+        "accounts/signup.html",
+        "accounts/locked_out.html",
+        "landing.html",
+    ],
+}
+# `make dev` refreshes the open page when a template, class or file changes.
+BROWSER_RELOAD = DEBUG and env_bool("DJANGO_BROWSER_RELOAD", False)
+if BROWSER_RELOAD:
+    INSTALLED_APPS.append("django_browser_reload")
+    MIDDLEWARE.append("django_browser_reload.middleware.BrowserReloadMiddleware")
 
 # --- Security ---
 

@@ -24,3 +24,6 @@ CHAT_POLL_RATE = "0"
 
 # A throwaway model for the {% chat_room_for obj %} tests.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
+
+# The pattern library is rendered by tests/patterns (a broken partial fails CI).
+PATTERN_LIBRARY_ENABLED = True

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -15,3 +16,32 @@ urlpatterns = [
     ),
     path("", include("chat.urls")),
 ]
+
+if settings.PATTERN_LIBRARY_ENABLED:
+    # A development tool with its own inline scripts, shown in an iframe of
+    # its own pages: outside the product's strict policy.
+    from csp.decorators import csp_exempt
+    from django.urls import URLPattern
+    from django.views.decorators.clickjacking import xframe_options_sameorigin
+    from pattern_library import urls as pattern_urls
+
+    def _relaxed(patterns: list[URLPattern]) -> list[URLPattern]:
+        return [
+            URLPattern(
+                p.pattern,
+                xframe_options_sameorigin(csp_exempt()(p.callback)),
+                p.default_args,
+                p.name,
+            )
+            for p in patterns
+        ]
+
+    urlpatterns.append(
+        path(
+            "pattern-library/",
+            include((_relaxed(pattern_urls.urlpatterns), "pattern_library")),
+        )
+    )
+
+if settings.BROWSER_RELOAD:
+    urlpatterns.append(path("__reload__/", include("django_browser_reload.urls")))

@@ -10,14 +10,21 @@ _TAG = re.compile(r"(<[^>]+>)")
 _MENTION = re.compile(r"(?<![\w@&#])@([\w.@+-]+)")
 
 
+def _field(message, name: str):
+    # A Message, or a plain dict of sample data in the pattern library.
+    if isinstance(message, dict):
+        return message.get(name, "")
+    return getattr(message, name)
+
+
 @register.filter
 def message_html(message) -> SafeString:
     """A message's text as HTML: escaped, links made clickable (opening in a
     new tab, no referrer power), @mentions of real users highlighted, line
     breaks kept. Nothing else the author typed is interpreted."""
-    html = urlize(message.content, nofollow=True, autoescape=True)
+    html = urlize(_field(message, "content"), nofollow=True, autoescape=True)
     html = html.replace(' rel="nofollow">', ' rel="nofollow noopener" target="_blank">')
-    known = set(message.mentions or ())
+    known = set(_field(message, "mentions") or ())
     if known:
         html = _highlight_mentions(html, known)
     return mark_safe(html.replace("\n", "<br>"))
@@ -44,7 +51,7 @@ def _highlight_mentions(html: str, known: set[str]) -> str:
 
 @register.filter
 def mentions_user(message, username: str) -> bool:
-    return bool(username) and username in (message.mentions or ())
+    return bool(username) and username in (_field(message, "mentions") or ())
 
 
 @register.inclusion_tag("chat/partials/object_panel.html", takes_context=True)
