@@ -4,7 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 
-.PHONY: run serve test test-fast lint format css bench clean
+PORT ?= 8000
+
+.PHONY: run dev serve test lint format css css-check bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +22,16 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 run: $(VENV)/.installed
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
-	$(MANAGE) runserver 127.0.0.1:8000
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+## dev: run with Tailwind's watcher and browser reload (needs Node and npm)
+dev: $(VENV)/.installed-dev theme/static_src/node_modules
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo
+	$(VENV)/bin/honcho -f Procfile.dev start
+
+theme/static_src/node_modules:
+	$(MANAGE) tailwind install
 
 ## serve: the production setup (gunicorn + whitenoise, DEBUG off) on 127.0.0.1:8000
 serve: $(VENV)/.installed .secret_key
@@ -42,10 +53,11 @@ test: $(VENV)/.installed-dev
 	fi
 	$(VENV)/bin/pytest
 
-## lint: ruff lint and format check
+## lint: ruff (lint + format) for Python, djlint for templates
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/djlint templates --lint
 
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
@@ -55,6 +67,13 @@ format: $(VENV)/.installed-dev
 css: $(VENV)/.installed
 	$(MANAGE) tailwind install
 	$(MANAGE) tailwind build
+
+## css-check: fail if the committed CSS differs from a fresh build
+css-check: css
+	@git diff --quiet -- theme/static/css/dist/styles.css || { \
+		echo "theme/static/css/dist/styles.css is out of date: run 'make css' and commit it."; \
+		git --no-pager diff --stat -- theme/static/css/dist/styles.css; exit 1; }
+	@echo "Committed CSS matches a fresh build."
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-*
