@@ -49,6 +49,15 @@ def _highlight_mentions(html: str, known: set[str]) -> str:
     return "".join(out)
 
 
+@register.simple_tag
+def message_variant(message, viewer_id, viewer_name) -> str:
+    """How a message looks to one viewer: all viewers of a variant share one
+    cached rendering."""
+    if _field(message, "user_id") == viewer_id:
+        return "own"
+    return "mention" if mentions_user(message, viewer_name) else "other"
+
+
 @register.filter
 def mentions_user(message, username: str) -> bool:
     return bool(username) and username in (_field(message, "mentions") or ())

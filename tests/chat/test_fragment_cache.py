@@ -1,0 +1,59 @@
+"""A message is rendered once per look (own, other, mentions me) and language,
+then served from the cache to every viewer with that look."""
+
+import pytest
+from django.test import Client
+
+from chat import services
+from chat.models import Message
+
+pytestmark = pytest.mark.django_db
+
+
+def viewer(user) -> Client:
+    client = Client(headers={"HX-Request": "true"})
+    client.force_login(user)
+    return client
+
+
+def article(client, room, msg, soup, **headers):
+    response = client.get(f"/rooms/{room.slug}/messages/?after={msg.id - 1}", **headers)
+    return soup(response).select_one(f"#message-{msg.id}")
+
+
+def test_viewers_with_the_same_look_share_one_rendering(room, user, make_user, soup):
+    bob, dave = make_user("bob"), make_user("dave")
+    msg = services.message_create(room=room, author=user, content="original @carol")
+    first = article(viewer(bob), room, msg, soup)
+    assert first.select_one(".message-content").get_text() == "original @carol"
+    # Change the stored text behind the cache's back: another "other" viewer
+    # is served the cached rendering, so the page was not drawn again.
+    Message.objects.filter(pk=msg.pk).update(content="changed")
+    again = article(viewer(dave), room, msg, soup)
+    assert again.select_one(".message-content").get_text() == "original @carol"
+
+
+def test_each_look_is_rendered_for_itself(room, user, make_user, soup):
+    carol, bob = make_user("carol"), make_user("bob")
+    msg = services.message_create(room=room, author=user, content="hi @carol")
+    other = article(viewer(bob), room, msg, soup)
+    own = article(viewer(user), room, msg, soup)
+    mention = article(viewer(carol), room, msg, soup)
+    assert "message-own" in own["class"]
+    assert "message-own" not in other["class"]
+    assert "message-mentions-me" not in other["class"]
+    assert "message-mentions-me" in mention["class"]
+
+
+def test_each_language_is_rendered_for_itself(room, user, make_user, soup):
+    msg = services.message_create(room=room, author=user, content="/me waves")
+    bob = viewer(make_user("bob"))
+    english = article(bob, room, msg, soup)
+    spanish = article(bob, room, msg, soup, HTTP_ACCEPT_LANGUAGE="es")
+    assert english.get_text() == spanish.get_text()  # "* alice waves" in both
+    join = services.room_join(room=room, user=make_user("erin"))
+    assert join
+    notice = Message.objects.get(kind="join")
+    en = article(bob, room, notice, soup).get_text()
+    es = article(bob, room, notice, soup, HTTP_ACCEPT_LANGUAGE="es").get_text()
+    assert "joined the room" in en and "entró en la sala" in es
