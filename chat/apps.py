@@ -4,3 +4,23 @@ from django.apps import AppConfig
 class ChatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "chat"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_out
+        from django.contrib.sessions.models import Session
+        from django.db.models.signals import post_delete
+
+        from chat import polltoken
+
+        def on_logout(sender, request, **kwargs) -> None:
+            polltoken.session_ended(request.session.session_key)
+
+        def on_session_deleted(sender, instance, **kwargs) -> None:
+            polltoken.session_ended(instance.session_key)
+
+        # Logout flushes the session; expired-session clean-up and an
+        # administrator deleting sessions remove the rows.
+        user_logged_out.connect(on_logout, dispatch_uid="chat-poll-logout")
+        post_delete.connect(
+            on_session_deleted, sender=Session, dispatch_uid="chat-poll-session"
+        )

@@ -6,13 +6,20 @@ indexed existence query; anything else (new messages, an old or invalid grant)
 takes the full path: session, user, access check, render, and a new grant in
 the new poller. So a user who logs out or loses access to a room is refused
 within CHAT_POLL_TOKEN_MAX_AGE seconds at most.
+
+A grant is also tied to the session that asked for it: issuing one marks the
+session alive in the shared cache, and ending the session (logout, expiry
+clean-up, deletion by an administrator) removes the mark, so the very next
+poll takes the full path and is sent to the login page.
 """
 
+import hashlib
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 
 SALT = "chat.poll-grant"
 
@@ -23,18 +30,43 @@ class Grant:
     room_id: int
     slug: str
     username: str
+    session: str  # hash of the session key
     issued_at: int
 
 
-def issue(*, user_id: int, room_id: int, slug: str, username: str) -> str:
+def _alive_key(session_hash: str) -> str:
+    return f"chat:session-alive:{session_hash}"
+
+
+def session_hash(session_key: str | None) -> str:
+    return hashlib.sha256((session_key or "").encode()).hexdigest()[:32]
+
+
+def issue(
+    *, user_id: int, room_id: int, slug: str, username: str, session_key: str | None
+) -> str:
+    digest = session_hash(session_key)
+    # Outlives the grant's half-life, after which the full path renews both.
+    cache.set(_alive_key(digest), 1, timeout=settings.CHAT_POLL_TOKEN_MAX_AGE)
     payload = {
         "u": user_id,
         "r": room_id,
         "s": slug,
         "n": username,
+        "k": digest,
         "t": int(time.time()),
     }
     return signing.Signer(salt=SALT).sign_object(payload)
+
+
+def session_alive(grant: Grant) -> bool:
+    return cache.get(_alive_key(grant.session)) is not None
+
+
+def session_ended(session_key: str | None) -> None:
+    """Grants of this session stop working at once (see chat.apps)."""
+    if session_key:
+        cache.delete(_alive_key(session_hash(session_key)))
 
 
 def verify(token: str, *, slug: str) -> Grant | None:
@@ -47,6 +79,7 @@ def verify(token: str, *, slug: str) -> Grant | None:
             room_id=int(data["r"]),
             slug=str(data["s"]),
             username=str(data["n"]),
+            session=str(data["k"]),
             issued_at=int(data["t"]),
         )
     except (signing.BadSignature, KeyError, TypeError, ValueError):

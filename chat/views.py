@@ -74,7 +74,13 @@ def _see_other(room: Room) -> HttpResponse:
 def _room_context(request: HtmxHttpRequest, room: Room, **extra) -> dict:
     username = request.user.get_username()
     grant = polltoken.issue(
-        user_id=request.user.pk, room_id=room.pk, slug=room.slug, username=username
+        user_id=request.user.pk,
+        room_id=room.pk,
+        slug=room.slug,
+        username=username,
+        # A template tag may render with a bare request (no session): no grant
+        # is then ever alive, and polls simply take the full path.
+        session_key=getattr(getattr(request, "session", None), "session_key", None),
     )
     activity = presence.seen(
         room_id=room.pk, user_id=request.user.pk, username=username
@@ -234,7 +240,7 @@ def _fast_poll(request: HtmxHttpRequest, slug: str) -> HttpResponse | None:
     if request.method != "GET" or "t" not in request.GET or not request.htmx:
         return None
     grant = polltoken.verify(request.GET["t"], slug=slug)
-    if grant is None:
+    if grant is None or not polltoken.session_alive(grant):
         return None
     try:
         after = parse_cursor(request.GET, "after")

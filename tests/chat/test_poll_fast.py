@@ -77,17 +77,35 @@ def test_an_aging_grant_is_renewed_with_a_bare_poller(htmx_client, room, soup, l
     assert htmx_client.get(renewed).status_code == 204
 
 
-def test_logged_out_user_is_sent_to_login_once_the_grant_ages(
-    htmx_client, room, soup, later
-):
+def test_logout_ends_the_grant_at_once(htmx_client, room, soup):
     url = poller_url(htmx_client, room, soup)
-    htmx_client.post("/accounts/logout/")
-    # Within the documented bound the grant alone answers "nothing new" ...
     assert htmx_client.get(url).status_code == 204
-    # ... and past half its life it is no longer enough.
-    later(31)
+    htmx_client.post("/accounts/logout/")
     response = htmx_client.get(url, headers={"HX-Current-URL": "http://t/rooms/x/"})
     assert response.has_header("HX-Redirect")
+
+
+def test_session_deleted_server_side_ends_the_grant_at_once(htmx_client, room, soup):
+    from importlib import import_module
+
+    from django.conf import settings
+
+    url = poller_url(htmx_client, room, soup)
+    assert htmx_client.get(url).status_code == 204
+    # As an administrator or a clean-up job would, through the session engine
+    # (database rows, and the cache in front of them with cached_db).
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    store(session_key=htmx_client.cookies[settings.SESSION_COOKIE_NAME].value).delete()
+    assert htmx_client.get(url).has_header("HX-Redirect")
+
+
+def test_grant_alone_is_bounded_even_if_the_session_mark_survives(
+    htmx_client, room, soup, later
+):
+    # Past half its life a grant is never enough, whatever the cache says.
+    url = poller_url(htmx_client, room, soup)
+    later(31)
+    assert htmx_client.get(url).status_code == 200
 
 
 def test_user_who_lost_access_is_refused_once_the_grant_ages(
@@ -122,7 +140,9 @@ def test_grant_for_one_room_does_not_open_another(htmx_client, make_room, user, 
 
 
 def test_grant_is_signed_with_the_secret_key(settings):
-    token = polltoken.issue(user_id=1, room_id=2, slug="x", username="a")
+    token = polltoken.issue(
+        user_id=1, room_id=2, slug="x", username="a", session_key="s"
+    )
     assert polltoken.verify(token, slug="x") is not None
     settings.SECRET_KEY = "another-key-" * 5
     assert polltoken.verify(token, slug="x") is None
