@@ -6,7 +6,7 @@ MANAGE := $(PY) manage.py
 
 PORT ?= 8000
 
-.PHONY: run dev serve test lint format css css-check bench clean
+.PHONY: run dev serve test lint format css css-check bench screenshot clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ test: $(VENV)/.installed-dev
 		echo "Browser tests: SKIPPED, no Chromium found (apt-get install chromium)"; \
 	fi
 	$(VENV)/bin/pytest
+
+## screenshot: retake docs/screenshot.png with the browser tests' Chromium
+screenshot: $(VENV)/.installed-dev
+	UPDATE_SCREENSHOT=1 $(VENV)/bin/pytest tests/browser -k screenshot -q
 
 ## lint: ruff (lint + format) for Python, djlint for templates
 lint: $(VENV)/.installed-dev

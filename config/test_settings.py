@@ -27,3 +27,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
 
 # The pattern library is rendered by tests/patterns (a broken partial fails CI).
 PATTERN_LIBRARY_ENABLED = True
+
+# Read per request: the browser race test turns it on (tests/latency.py).
+MIDDLEWARE = [*MIDDLEWARE, "tests.latency.LatencyMiddleware"]  # noqa: F405
+CHAT_TEST_LATENCY_MS = 0

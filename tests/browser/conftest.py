@@ -1,0 +1,117 @@
+"""Headless Chromium (Debian's) driven by Playwright against live_server."""
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+# live_server runs in this process while Playwright's sync API drives a loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # This machine has no network but loopback: no background fetches.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+            if CHROMIUM is None:
+                item.add_marker(
+                    pytest.mark.skip(
+                        reason="no Chromium found: apt-get install chromium"
+                    )
+                )
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+class Tab:
+    """One user's page, with what its console and the page reported."""
+
+    def __init__(self, page):
+        self.page = page
+        self.console: list[str] = []
+        self.errors: list[str] = []
+        page.on(
+            "console",
+            lambda m: (
+                self.console.append(f"{m.type}: {m.text}")
+                if m.type in ("error", "warning")
+                else None
+            ),
+        )
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+
+@pytest.fixture
+def open_tab(chromium, live_server, transactional_db) -> Iterator[Callable[..., Tab]]:
+    """open_tab(user=None, path="/", **context_options): a logged-in page."""
+    contexts = []
+
+    def open_(user=None, path: str = "/", **options) -> Tab:
+        context = chromium.new_context(
+            viewport={"width": 1000, "height": 700}, **options
+        )
+        contexts.append(context)
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            context.add_cookies(
+                [
+                    {
+                        "name": settings.SESSION_COOKIE_NAME,
+                        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                        "url": live_server.url,
+                    }
+                ]
+            )
+        tab = Tab(context.new_page())
+        tab.page.set_default_timeout(10_000)
+        tab.page.goto(live_server.url + path)
+        return tab
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def send(tab: Tab, text: str) -> None:
+    """Type and press Enter, as a person does, and wait for the form to be
+    ready again (enabled and empty)."""
+    from playwright.sync_api import expect
+
+    field = tab.page.locator("#send-content")
+    field.fill(text)
+    field.press("Enter")
+    expect(field).to_have_value("")
+    expect(field).to_be_enabled()
+
+
+def message_ids(tab: Tab) -> list[int]:
+    return tab.page.eval_on_selector_all(
+        "#messages [data-id]", "els => els.map(e => Number(e.dataset.id))"
+    )
