@@ -208,8 +208,19 @@ if REDIS_URL:
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    # One machine: the database-backed session store is shared by all workers.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # One machine: gunicorn's workers are separate processes, so the cache
+    # that rate limits, presence and poll grants share must be outside them.
+    # Files in one directory are that, with no server to run; sessions stay in
+    # the database.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / ".cache")),
+            # Culling lists the directory and drops a third of it at random,
+            # live session marks included: keep it rare.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Authentication ---

@@ -78,3 +78,27 @@ def test_htmx_config_allows_no_eval_and_no_injected_styles(client, db):
     rules = {r["code"]: r for r in config["responseHandling"]}
     assert rules["204"]["swap"] is False
     assert rules["400"]["swap"] is True and rules["400"]["error"] is False
+
+
+def test_without_redis_the_cache_is_shared_by_the_processes_of_one_machine(
+    tmp_path,
+):
+    """gunicorn's workers are processes: a rate-limit count or a session mark
+    written by one must be read by the next."""
+    env = {"DJANGO_CACHE_DIR": str(tmp_path / "cache"), "REDIS_URL": ""}
+    write = manage(
+        "shell",
+        "-c",
+        "from django.core.cache import cache; "
+        "cache.set('shared-probe', 'from-process-1', 60)",
+        **env,
+    )
+    assert write.returncode == 0, write.stderr
+    read = manage(
+        "shell",
+        "-c",
+        "from django.core.cache import cache; print(cache.get('shared-probe'))",
+        **env,
+    )
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.strip().splitlines()[-1] == "from-process-1"
