@@ -10,17 +10,13 @@ class ChatConfig(AppConfig):
         from django.contrib.sessions.models import Session
         from django.db.models.signals import post_delete
 
-        from chat import polltoken
+        from chat import signals
 
-        def on_logout(sender, request, **kwargs) -> None:
-            polltoken.session_ended(request.session.session_key)
-
-        def on_session_deleted(sender, instance, **kwargs) -> None:
-            polltoken.session_ended(instance.session_key)
-
-        # Logout flushes the session; expired-session clean-up and an
-        # administrator deleting sessions remove the rows.
-        user_logged_out.connect(on_logout, dispatch_uid="chat-poll-logout")
+        # Receivers are held weakly: module-level functions stay alive, local
+        # closures would be collected as soon as ready() returns. Logout
+        # flushes the session; expired-session clean-up and an administrator
+        # deleting sessions remove the rows.
+        user_logged_out.connect(signals.on_logout, dispatch_uid="chat-poll-logout")
         post_delete.connect(
-            on_session_deleted, sender=Session, dispatch_uid="chat-poll-session"
+            signals.on_session_deleted, sender=Session, dispatch_uid="chat-poll-session"
         )
