@@ -13,4 +13,5 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 10
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
-wsgi_app = "config.wsgi:application"
+# The benchmark serves its bare floor app with this same file (bench/bare_wsgi.py).
+wsgi_app = os.environ.get("GUNICORN_WSGI_APP", "config.wsgi:application")

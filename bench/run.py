@@ -1,0 +1,355 @@
+"""make bench: the poll hot path against the framework's floor, delivery under
+load, cost against history size, memory. Writes bench/results.json and
+regenerates docs/benchmarks.md and docs/benchmarks.png.
+
+The chat runs as `make serve` runs it (gunicorn with the committed
+gunicorn.conf.py, DEBUG off, whitenoise) on a scratch database: SQLite, or a
+new PostgreSQL database when DATABASE_URL names a server (with REDIS_URL, the
+cache and sessions go to Redis as in a multi-node deployment). Limits are off
+(CHAT_*_RATE=0): the load is the point.
+
+    python bench/run.py [--quick] [--clients 1000] [--big 1000000]
+"""
+
+import argparse
+import http.cookiejar
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.load import delivery  # noqa: E402
+from tests.concurrency.harness import next_poll_url  # noqa: E402
+from tests.servers import (  # noqa: E402
+    Gunicorn,
+    collectstatic,
+    is_postgres,
+    migrate,
+    production_env,
+    run,
+)
+from tests.servers import scratch_database as scratch  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results.json"
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def log(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+# --- wrk ---
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()
+    return float(number) * UNITS[unit]
+
+
+def wrk(url: str, *, headers=(), connections=16, seconds=10, threads=2) -> dict:
+    """Throughput and latency percentiles of GET url, from wrk."""
+    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for header in headers:
+        args += ["-H", header]
+    out = subprocess.run(
+        [*args, url], capture_output=True, text=True, check=True
+    ).stdout
+    latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+\w+)$", out, re.M))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": round(_ms(latency["50"]), 3),
+        "p99_ms": round(_ms(latency["99"]), 3),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": sum(map(int, socket.groups())) if socket else 0,
+    }
+
+
+# --- HTTP helpers (the standard library suffices outside the load test) ---
+
+
+def login(base: str, username: str, password: str) -> str:
+    """Log in through the real form; the Cookie header of the session."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/accounts/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {"username": username, "password": password, "csrfmiddlewaretoken": token}
+    ).encode()
+    opener.open(base + "/accounts/login/", form).read()
+    cookies = {c.name: c.value for c in jar}
+    if "sessionid" not in cookies:
+        raise RuntimeError(f"could not log in as {username}")
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+def get(base: str, path: str, cookie: str, *, htmx: bool = False):
+    headers = {"Cookie": cookie, **({"HX-Request": "true"} if htmx else {})}
+    request = urllib.request.Request(base + path, headers=headers)
+    with urllib.request.urlopen(request) as response:
+        return response.status, response.read().decode()
+
+
+def poll_url(base: str, cookie: str, room: str) -> str:
+    """The poller URL a fresh room page carries (grant included), checked to
+    answer 204: an empty poll."""
+    _, page = get(base, f"/rooms/{room}/", cookie)
+    url = next_poll_url(page)
+    # The first poll records presence and may renew the poller; follow it
+    # until the page is quiet, as a real tab would be.
+    for _ in range(5):
+        status, body = get(base, url, cookie, htmx=True)
+        if status == 204:
+            return url
+        url = next_poll_url(body) or url
+    raise RuntimeError(f"the poll of {room} never went quiet")
+
+
+def rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            continue
+        total += int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+    return round(total / 1024, 1)
+
+
+# --- the parts ---
+
+
+def part_a(chat, bare, cookie, room, *, seconds, levels, rounds) -> dict:
+    """Empty polls: the chat's fast path beside the bare floor, interleaved
+    so both see the same machine; the full (session) path for reference."""
+    headers = [f"Cookie: {cookie}", "HX-Request: true"]
+    rows = []
+    for connections in levels:
+        runs = {"bare": [], "chat": []}
+        for _ in range(rounds):
+            runs["bare"].append(
+                wrk(bare.url + "/poll", connections=connections, seconds=seconds)
+            )
+            url = chat.url + poll_url(chat.url, cookie, room)  # a fresh grant
+            runs["chat"].append(
+                wrk(url, headers=headers, connections=connections, seconds=seconds)
+            )
+        best = {k: max(v, key=lambda r: r["rps"]) for k, v in runs.items()}
+        row = {
+            "connections": connections,
+            "bare": best["bare"],
+            "chat": best["chat"],
+            "ratio": round(best["chat"]["rps"] / best["bare"]["rps"], 3),
+            "rounds": {k: [r["rps"] for r in v] for k, v in runs.items()},
+        }
+        log(
+            f"(a) c={connections}: bare {row['bare']['rps']:.0f} req/s, chat "
+            f"{row['chat']['rps']:.0f} req/s, ratio {row['ratio']:.2f}"
+        )
+        rows.append(row)
+    # The same empty poll without the grant: session, user, room, query.
+    full = wrk(
+        chat.url + f"/rooms/{room}/messages/?after=999999999",
+        headers=headers,
+        connections=levels[0],
+        seconds=seconds,
+    )
+    log(f"(a) full path, no grant: {full['rps']:.0f} req/s")
+    return {"levels": rows, "full_path": full}
+
+
+def part_c(chat, cookie, rooms, *, seconds) -> dict:
+    """Empty poll and room page, small history beside a huge one."""
+    headers = [f"Cookie: {cookie}", "HX-Request: true"]
+    out = {}
+    for what in ("poll", "page"):
+        results = {}
+        for size in ("small", "big"):
+            slug = rooms[size]["slug"]
+            if what == "poll":
+                url, extra = chat.url + poll_url(chat.url, cookie, slug), headers
+            else:
+                url, extra = chat.url + f"/rooms/{slug}/", [f"Cookie: {cookie}"]
+            results[size] = wrk(url, headers=extra, connections=4, seconds=seconds)
+        out[what] = {
+            **results,
+            "ratio_p50": round(
+                results["big"]["p50_ms"] / results["small"]["p50_ms"], 3
+            ),
+            "ratio_rps": round(results["small"]["rps"] / results["big"]["rps"], 3),
+        }
+        log(
+            f"(c) {what}: p50 {results['small']['p50_ms']} ms with "
+            f"{rooms['small']['messages']:,} messages, {results['big']['p50_ms']} ms "
+            f"with {rooms['big']['messages']:,}: ratio {out[what]['ratio_p50']}"
+        )
+    return out
+
+
+def part_workers(env, logs, bare_app_env, cookie, room, *, seconds) -> list[dict]:
+    """gunicorn worker classes and counts, measured on the empty poll."""
+    configs = [
+        {"GUNICORN_WORKER_CLASS": "sync", "GUNICORN_WORKERS": "4"},
+        {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_WORKERS": "4",
+         "GUNICORN_THREADS": "4"},
+        {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_WORKERS": "2",
+         "GUNICORN_THREADS": "8"},
+    ]  # fmt: skip
+    rows = []
+    for conf in configs:
+        with Gunicorn(env, logs / "workers.log", **conf) as server:
+            url = server.url + poll_url(server.url, cookie, room)
+            result = wrk(
+                url,
+                headers=[f"Cookie: {cookie}", "HX-Request: true"],
+                connections=64,
+                seconds=seconds,
+            )
+        rows.append({"config": conf, **result})
+        log(f"(workers) {conf}: {result['rps']:.0f} req/s, p99 {result['p99_ms']} ms")
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short runs, for a try")
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--big", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=int, default=60, help="part (b) length")
+    parser.add_argument("--no-docs", action="store_true", help="JSON only")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("make bench needs wrk: apt-get install wrk")
+    if args.quick:
+        args.clients, args.big, args.seconds = min(args.clients, 200), 100_000, 15
+    wrk_seconds = 4 if args.quick else 10
+
+    started = datetime.now(UTC)
+    work = Path(tempfile.mkdtemp(prefix="chat-bench-"))
+    database = os.environ.get("DATABASE_URL")
+    result: dict = {
+        "date": started.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "database": "postgresql" if is_postgres(database) else "sqlite",
+        "cache": "redis" if os.environ.get("REDIS_URL") else "file",
+        "quick": args.quick,
+    }
+    try:
+        with scratch(work, database) as url:
+            static = work / "static"
+            collectstatic(static)
+            env = production_env(url, work / "cache", DJANGO_STATIC_ROOT=str(static))
+            log(f"scratch {result['database']} database; migrating and seeding")
+            migrate(env)
+            run(
+                env, sys.executable, "bench/seed.py", "--out", str(work / "seed.json"),
+                "--clients", str(args.clients), "--big", str(args.big),
+            )  # fmt: skip
+            seed = json.loads((work / "seed.json").read_text())
+            result["seed"] = seed["seconds"] | {"messages": seed["messages_total"]}
+            bare_env = {**env, "GUNICORN_WSGI_APP": "bench.bare_wsgi:application"}
+            with (
+                Gunicorn(env, work / "chat.log") as chat,
+                Gunicorn(bare_env, work / "bare.log") as bare,
+            ):
+                cookie = login(chat.url, seed["bench_user"], seed["bench_password"])
+                result["config"] = {
+                    k: v for k, v in chat.env.items() if k.startswith("GUNICORN_")
+                }
+                result["a"] = part_a(
+                    chat, bare, cookie, seed["poll_room"], seconds=wrk_seconds,
+                    levels=[16, 64], rounds=1 if args.quick else 2,
+                )  # fmt: skip
+                result["c"] = part_c(
+                    chat, cookie, seed["history_rooms"], seconds=wrk_seconds
+                )
+                bare.stop()
+                log(f"(b) {len(seed['clients'])} browsers, {args.seconds} s of sends")
+                rss_before = rss_mb(chat.pids())
+                result["b"] = delivery(
+                    chat.url, seed["clients"], seed["senders"], seconds=args.seconds
+                )
+                result["d"] = {
+                    "rss_mb_start": rss_before,
+                    "rss_mb_end_of_b": rss_mb(chat.pids()),
+                    "processes": len(chat.pids()),
+                }
+                b = result["b"]
+                log(
+                    f"(b) p50 {b['latency_p50_s']} s, p99 {b['latency_p99_s']} s, "
+                    f"lost {b['lost']}, duplicated {b['duplicated']}, "
+                    f"errors {b['http_errors']}; (d) RSS {result['d']}"
+                )
+            result["workers"] = part_workers(
+                env, work, bare_env, cookie, seed["poll_room"], seconds=wrk_seconds
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    result["targets"] = targets(result)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    log(f"wrote {RESULTS.relative_to(ROOT)}")
+    if not args.no_docs:
+        from bench.report import write_report
+
+        write_report(result)
+        log("regenerated docs/benchmarks.md and docs/benchmarks.png")
+    for name, target in result["targets"].items():
+        log(
+            f"target {name}: {'met' if target['met'] else 'MISSED'} ({target['value']})"
+        )
+
+
+def targets(result: dict) -> dict:
+    ratios = [row["ratio"] for row in result["a"]["levels"]]
+    b, c = result["b"], result["c"]
+    clean = b["lost"] == 0 and b["duplicated"] == 0 and b["http_errors"] == 0
+    return {
+        "a: empty poll >= 0.60 of the floor": {
+            "value": min(ratios),
+            "met": min(ratios) >= 0.60,
+        },
+        "b: p99 delivery <= 2.5 s, nothing lost, duplicated or failed": {
+            "value": b["latency_p99_s"],
+            "met": clean and (b["latency_p99_s"] or 99) <= 2.5,
+        },
+        "c: 1M-message room costs <= 1.2x a small one": {
+            "value": max(c["poll"]["ratio_p50"], c["page"]["ratio_p50"]),
+            "met": max(c["poll"]["ratio_p50"], c["page"]["ratio_p50"]) <= 1.2,
+        },
+    }
+
+
+def machine() -> dict:
+    cpu = ""
+    if Path("/proc/cpuinfo").exists():
+        found = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+        cpu = found.group(1) if found else ""
+    mem = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(int(mem.group(1)) / 1024 / 1024, 1) if mem else None,
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+    }
+
+
+if __name__ == "__main__":
+    main()
