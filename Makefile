@@ -57,6 +57,15 @@ test: $(VENV)/.installed-dev
 screenshot: $(VENV)/.installed-dev
 	UPDATE_SCREENSHOT=1 $(VENV)/bin/pytest tests/browser -k screenshot -q
 
+$(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
+## bench: measure the poll hot path, delivery under load, history size and
+## memory; rewrites docs/benchmarks.md (needs wrk: apt-get install wrk)
+bench: $(VENV)/.installed-bench
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 ## lint: ruff (lint + format) for Python, djlint for templates
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

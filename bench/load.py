@@ -89,6 +89,8 @@ class LoadResult:
     statuses: dict[int, int] = field(default_factory=dict)
     polls: int = 0
     clients_by_room: dict[str, list[int]] = field(default_factory=dict)
+    final: dict[str, int] = field(default_factory=dict)  # room: last id sent
+    drain_seconds: float = 0.0
 
     def count(self, status: int) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -112,7 +114,10 @@ async def _browser(n, base, client, result: LoadResult, start, stop, ready):
         tick = time.monotonic() + random.uniform(0, 2)
         while True:
             await asyncio.sleep(max(0, tick - time.monotonic()))
-            if time.monotonic() > stop[0]:
+            now = time.monotonic()
+            # Once the sends are over: poll on until the room's last message
+            # is here, or give up after the drain (what is missing is lost).
+            if now > stop[0] and (result.final.get(room) in seen or now > stop[1]):
                 return
             status, body = await conn.request("GET", url)
             now = time.monotonic()
@@ -137,7 +142,11 @@ async def _browser(n, base, client, result: LoadResult, start, stop, ready):
 
 async def _sender(base, sender, result: LoadResult, start, seconds):
     conn = Connection(base, f"sessionid={sender['session']}; csrftoken={'c' * 32}")
-    room, after = sender["room"], 0
+    room = sender["room"]
+    # Like a tab: the page first, whose newest message is the send cursor.
+    status, page = await conn.request("GET", f"/rooms/{room}/", htmx=False)
+    result.count(status)
+    after = max(message_ids(page), default=0)
     await start.wait()
     began = time.monotonic() + random.uniform(0, 1)
     try:
@@ -166,21 +175,25 @@ async def _run(base, clients, senders, seconds, drain) -> LoadResult:
     result = LoadResult()
     for n, client in enumerate(clients):
         result.clients_by_room.setdefault(client["room"], []).append(n)
-    start, ready, stop = asyncio.Event(), [], [float("inf")]
+    start, ready, stop = asyncio.Event(), [], [float("inf"), float("inf")]
     browsers = [
         asyncio.create_task(_browser(n, base, c, result, start, stop, ready))
         for n, c in enumerate(clients)
     ]
     while len(ready) + len(result.errors) < len(clients):
         await asyncio.sleep(0.2)
-    stop[0] = time.monotonic() + seconds + drain
     start.set()
     await asyncio.gather(*(_sender(base, s, result, start, seconds) for s in senders))
+    for mid, (room, _acked) in result.sent.items():
+        result.final[room] = max(result.final.get(room, 0), mid)
+    ended = time.monotonic()
+    stop[:] = [ended, ended + drain]
     await asyncio.gather(*browsers)
+    result.drain_seconds = time.monotonic() - ended
     return result
 
 
-def delivery(base, clients, senders, *, seconds=60, drain=5.0) -> dict:
+def delivery(base, clients, senders, *, seconds=60, drain=30.0) -> dict:
     """Run the load; latency percentiles, losses, duplicates and errors."""
     result = asyncio.run(_run(base, clients, senders, seconds, drain))
     latencies, lost = [], 0
@@ -210,6 +223,7 @@ def delivery(base, clients, senders, *, seconds=60, drain=5.0) -> dict:
         "latency_p50_s": pct(0.50),
         "latency_p99_s": pct(0.99),
         "latency_max_s": round(latencies[-1], 3) if latencies else None,
+        "drain_s": round(result.drain_seconds, 1),
         "lost": lost,
         "duplicated": result.duplicates,
         "http_errors": errors + len(result.errors),

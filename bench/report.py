@@ -159,15 +159,15 @@ def markdown(result: dict) -> str:
         "The empty poll at 64 connections under each configuration; the "
         "choice is recorded in `gunicorn.conf.py`.",
         "",
-        "| Configuration | req/s | p50 ms | p99 ms | errors |",
-        "| --- | --- | --- | --- | --- |",
+        "| Configuration | req/s | p50 ms | p99 ms | errors | RSS MB |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for row in result["workers"]:
         conf = ", ".join(f"{k.removeprefix('GUNICORN_').lower()}={v}"
                          for k, v in row["config"].items())  # fmt: skip
         lines.append(
             f"| {conf} | {row['rps']:,.0f} | {row['p50_ms']} | {row['p99_ms']} "
-            f"| {row['non_2xx'] + row['socket_errors']} |"
+            f"| {row['non_2xx'] + row['socket_errors']} | {row.get('rss_mb')} |"
         )
     return "\n".join(lines) + "\n"
 

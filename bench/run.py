@@ -203,13 +203,14 @@ def part_c(chat, cookie, rooms, *, seconds) -> dict:
     return out
 
 
-def part_workers(env, logs, bare_app_env, cookie, room, *, seconds) -> list[dict]:
+def part_workers(env, logs, cookie, room, *, seconds) -> list[dict]:
     """gunicorn worker classes and counts, measured on the empty poll."""
+    cores = str(os.cpu_count() or 2)
     configs = [
-        {"GUNICORN_WORKER_CLASS": "sync", "GUNICORN_WORKERS": "4"},
+        {"GUNICORN_WORKER_CLASS": "sync", "GUNICORN_WORKERS": str(2 * int(cores) + 1)},
         {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_WORKERS": "4",
          "GUNICORN_THREADS": "4"},
-        {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_WORKERS": "2",
+        {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_WORKERS": cores,
          "GUNICORN_THREADS": "8"},
     ]  # fmt: skip
     rows = []
@@ -222,6 +223,7 @@ def part_workers(env, logs, bare_app_env, cookie, room, *, seconds) -> list[dict
                 connections=64,
                 seconds=seconds,
             )
+            result["rss_mb"] = rss_mb(server.pids())
         rows.append({"config": conf, **result})
         log(f"(workers) {conf}: {result['rps']:.0f} req/s, p99 {result['p99_ms']} ms")
     return rows
@@ -234,7 +236,15 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=60, help="part (b) length")
     parser.add_argument("--no-docs", action="store_true", help="JSON only")
+    parser.add_argument(
+        "--parts",
+        default="a,b,c,workers",
+        help="a subset, to iterate (implies --no-docs)",
+    )
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    if parts != {"a", "b", "c", "workers"}:
+        args.no_docs = True
     if shutil.which("wrk") is None:
         sys.exit("make bench needs wrk: apt-get install wrk")
     if args.quick:
@@ -273,17 +283,17 @@ def main() -> None:
                 result["config"] = {
                     k: v for k, v in chat.env.items() if k.startswith("GUNICORN_")
                 }
-                result["a"] = part_a(
+                result["a"] = "a" in parts and part_a(
                     chat, bare, cookie, seed["poll_room"], seconds=wrk_seconds,
                     levels=[16, 64], rounds=1 if args.quick else 2,
                 )  # fmt: skip
-                result["c"] = part_c(
+                result["c"] = "c" in parts and part_c(
                     chat, cookie, seed["history_rooms"], seconds=wrk_seconds
                 )
                 bare.stop()
                 log(f"(b) {len(seed['clients'])} browsers, {args.seconds} s of sends")
                 rss_before = rss_mb(chat.pids())
-                result["b"] = delivery(
+                result["b"] = "b" in parts and delivery(
                     chat.url, seed["clients"], seed["senders"], seconds=args.seconds
                 )
                 result["d"] = {
@@ -292,17 +302,18 @@ def main() -> None:
                     "processes": len(chat.pids()),
                 }
                 b = result["b"]
-                log(
+                b and log(
                     f"(b) p50 {b['latency_p50_s']} s, p99 {b['latency_p99_s']} s, "
                     f"lost {b['lost']}, duplicated {b['duplicated']}, "
                     f"errors {b['http_errors']}; (d) RSS {result['d']}"
                 )
-            result["workers"] = part_workers(
-                env, work, bare_env, cookie, seed["poll_room"], seconds=wrk_seconds
+            result["workers"] = "workers" in parts and part_workers(
+                env, work, cookie, seed["poll_room"], seconds=wrk_seconds
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    result["targets"] = targets(result)
+    whole = parts == {"a", "b", "c", "workers"}
+    result["targets"] = targets(result) if whole else {}
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     log(f"wrote {RESULTS.relative_to(ROOT)}")
     if not args.no_docs:

@@ -75,7 +75,11 @@ def parse_cursor(params: QueryDict, name: str) -> int | None:
 
     Anything but one non-negative integer that fits a bigint is a bad request.
     """
-    values = params.getlist(name)
+    return cursor_value(params.getlist(name), name)
+
+
+def cursor_value(values: list[str], name: str) -> int | None:
+    """parse_cursor for the values of `name` already taken from a query."""
     if not values:
         return None
     if len(values) > 1:

@@ -46,17 +46,39 @@ def _activity(present: dict, typing: dict, viewer: int, now: float) -> Activity:
     )
 
 
-def seen(*, room_id: int, user_id: int, username: str) -> Activity:
-    """Record that the user's page is polling the room; what they should see."""
-    now = time.time()
+# What this process last read of each room's activity, reused for a moment:
+# a worker serving a hundred tabs of one room reads the shared cache about
+# once a second for all of them instead of once per poll. Writes from this
+# process update it, so only other processes' changes wait (<= LOCAL_FOR).
+LOCAL_FOR = 1.0
+_local: dict[int, tuple[float, dict, dict]] = {}
+
+
+def forget_local() -> None:
+    _local.clear()
+
+
+def _read(room_id: int, now: float) -> tuple[dict, dict]:
+    hit = _local.get(room_id)
+    if hit is not None and now - hit[0] < LOCAL_FOR:
+        return hit[1], hit[2]
     pkey, tkey = _key("present", room_id), _key("typing", room_id)
     data = cache.get_many([pkey, tkey])
     present, typing = data.get(pkey) or {}, data.get(tkey) or {}
+    _local[room_id] = (now, present, typing)
+    return present, typing
+
+
+def seen(*, room_id: int, user_id: int, username: str) -> Activity:
+    """Record that the user's page is polling the room; what they should see."""
+    now = time.time()
+    present, typing = _read(room_id, now)
     mine = present.get(user_id)
     if mine is None or now - mine[1] >= REFRESH_EVERY:
         present = {u: e for u, e in present.items() if now - e[1] < PRESENT_FOR}
         present[user_id] = (username, now)
-        cache.set(pkey, present, timeout=PRESENT_FOR * 3)
+        cache.set(_key("present", room_id), present, timeout=PRESENT_FOR * 3)
+        _local[room_id] = (now, present, typing)
     return _activity(present, typing, user_id, now)
 
 
@@ -76,3 +98,4 @@ def typing(*, room_id: int, user_id: int, username: str, active: bool) -> None:
         del entries[user_id]
     entries = {u: e for u, e in entries.items() if e[1] > now}
     cache.set(key, entries, timeout=TYPING_FOR * 3)
+    _local.pop(room_id, None)

@@ -81,6 +81,7 @@ def _room_context(request: HtmxHttpRequest, room: Room, **extra) -> dict:
         # A template tag may render with a bare request (no session): no grant
         # is then ever alive, and polls simply take the full path.
         session_key=getattr(getattr(request, "session", None), "session_key", None),
+        reuse=request.GET.get("t") if request.method == "GET" else None,
     )
     activity = presence.seen(
         room_id=room.pk, user_id=request.user.pk, username=username
@@ -225,41 +226,14 @@ def _render_room(
 
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
+@login_required
 def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """GET polls (`after`) or pages back (`before`); POST sends.
 
-    A poll carrying the poller's signed grant (`t`) with nothing new is
-    answered before the session or user is ever read (see chat.polltoken).
+    A poll carrying the poller's signed grant (`t`) with nothing new never
+    gets here: chat.middleware.FastPollMiddleware answers it with a 204
+    before the session or user is read (see chat.polltoken).
     """
-    return _fast_poll(request, slug) or _room_messages(request, slug)
-
-
-def _fast_poll(request: HtmxHttpRequest, slug: str) -> HttpResponse | None:
-    """204 when the grant is fresh, the room's activity is what the page shows
-    and nothing is new; None sends the request down the full path."""
-    if request.method != "GET" or "t" not in request.GET or not request.htmx:
-        return None
-    grant = polltoken.verify(request.GET["t"], slug=slug)
-    if grant is None or not polltoken.session_alive(grant):
-        return None
-    try:
-        after = parse_cursor(request.GET, "after")
-    except CursorError:
-        return None
-    if after is None:
-        return None
-    activity = presence.seen(
-        room_id=grant.room_id, user_id=grant.user_id, username=grant.username
-    )
-    if activity.version != request.GET.get("v"):
-        return None
-    if selectors.room_has_messages_after(room_id=grant.room_id, after=after):
-        return None
-    return HttpResponse(status=204)
-
-
-@login_required
-def _room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     room = selectors.room_get(slug=slug, user=request.user)
     params = request.POST if request.method == "POST" else request.GET
     try:

@@ -67,6 +67,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: empty polls with a valid grant end here, with a 204 and the
+    # headers the rest would add (chat/middleware.py).
+    "chat.middleware.FastPollMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -183,8 +186,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several gunicorn workers write to one file: WAL lets readers run beside
     # the writer, IMMEDIATE takes the write lock up front (no lock upgrades
     # that fail with "database is locked"), and the timeout makes writers wait.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -214,7 +215,7 @@ else:
     # the database.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "chat.cache.FileCache",
             "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / ".cache")),
             # Culling lists the directory and drops a third of it at random,
             # live session marks included: keep it rare.

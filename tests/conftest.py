@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 
-from chat import services
+from chat import presence, services
 from chat.models import Message, Room
 
 PASSWORD = "a-long-test-password"
@@ -18,8 +18,10 @@ PASSWORD = "a-long-test-password"
 def _clear_cache():
     """Rate-limit counters and the like must not leak from test to test."""
     cache.clear()
+    presence.forget_local()
     yield
     cache.clear()
+    presence.forget_local()
 
 
 @pytest.fixture

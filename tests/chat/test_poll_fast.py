@@ -43,6 +43,56 @@ def test_empty_poll_with_grant_is_one_indexed_query_and_no_session_read(
     assert "auth_user" not in sql
 
 
+def test_the_fast_204_carries_the_headers_of_the_full_stack(htmx_client, room, soup):
+    """It is answered ahead of most middleware (chat.middleware), so it must
+    add what they would: the strict policy, framing and cache keys."""
+    url = poller_url(htmx_client, room, soup)
+    fast = htmx_client.get(url)
+    slow = htmx_client.get(f"/rooms/{room.slug}/messages/?after=999999")
+    assert fast.status_code == slow.status_code == 204
+    for header in (
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+    ):
+        assert fast[header] == slow[header], header
+    assert "HX-Request" in fast["Vary"]
+    assert "'unsafe-inline'" not in fast["Content-Security-Policy"]
+
+
+def test_over_https_the_fast_204_carries_hsts_and_plain_http_is_redirected(
+    settings, user, room, soup
+):
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client(headers={"HX-Request": "true"})
+    client.force_login(user)
+    page = client.get(f"/rooms/{room.slug}/", headers={"HX-Request": ""}, secure=True)
+    url = soup(page).select_one("#poller")["hx-get"]
+    fast = client.get(url, secure=True)
+    assert fast.status_code == 204
+    assert fast["Strict-Transport-Security"] == "max-age=3600"
+    assert client.get(url, secure=False).status_code == 301
+
+
+def test_a_grant_for_another_room_or_without_htmx_takes_the_full_path(
+    htmx_client, room, make_room, soup
+):
+    from django.test.utils import CaptureQueriesContext
+
+    url = poller_url(htmx_client, room, soup)
+    other = make_room(name="Other")
+    foreign = url.replace(f"/rooms/{room.slug}/", f"/rooms/{other.slug}/")
+    with CaptureQueriesContext(connection) as queries:
+        response = htmx_client.get(foreign)
+    assert response.status_code in (200, 204)
+    # The full path: the session and the user are read.
+    assert any("django_session" in q["sql"] for q in queries.captured_queries)
+    plain = htmx_client.get(url, headers={"HX-Request": ""})
+    assert plain.status_code == 302  # not htmx: the page it belongs to
+
+
 def test_the_hot_path_writes_nothing(
     htmx_client, room, soup, django_assert_max_num_queries
 ):
@@ -63,6 +113,25 @@ def test_new_messages_take_the_full_path_and_renew_the_grant(
     assert [int(a["data-id"]) for a in page.select("article")] == [msg.id]
     new_url = page.select_one("#poller")["hx-get"]
     assert new_url != url and "t=" in new_url
+
+
+def test_a_delivering_poll_hands_back_a_young_grant_and_renews_an_older_one(
+    htmx_client, room, make_messages, soup, later
+):
+    from urllib.parse import parse_qs, urlsplit
+
+    def grant(url: str) -> str:
+        return parse_qs(urlsplit(url).query)["t"][0]
+
+    url = poller_url(htmx_client, room, soup)
+    make_messages(room, 1)
+    reused = soup(htmx_client.get(url)).select_one("#poller")["hx-get"]
+    assert reused != url  # a new cursor...
+    assert grant(reused) == grant(url)  # ...with the same grant: no signing
+    later(16)  # past a quarter of the grant's life
+    make_messages(room, 1)
+    renewed = soup(htmx_client.get(reused)).select_one("#poller")["hx-get"]
+    assert grant(renewed) != grant(url)
 
 
 def test_an_aging_grant_is_renewed_with_a_bare_poller(htmx_client, room, soup, later):

@@ -142,7 +142,7 @@ def send_messages(
         # A tab far behind gets the next CHAT_POLL_LIMIT messages and a
         # poller that loads at once (hx-trigger="load"): follow it, as htmx
         # does, until the own message is there.
-        own = _own_id(body, text)
+        own = own_message_id(body, text)
         ids = message_ids(body)
         after = max([after, *ids])
         for _ in range(50):
@@ -151,7 +151,7 @@ def send_messages(
             status, body = browser.request("GET", url)
             log.statuses[status] += 1
             ids = message_ids(body) if status == 200 else []
-            own = _own_id(body, text)
+            own = own_message_id(body, text)
             after = max([after, *ids])
         if own is None:
             log.errors.append(f"{text}: never shown to its sender (after={after})")
@@ -160,7 +160,7 @@ def send_messages(
             log.ack_seconds.append(time.monotonic() - started)
 
 
-def _own_id(body: str, text: str) -> int | None:
+def own_message_id(body: str, text: str) -> int | None:
     found = re.search(
         rf'id="message-(\d+)"(?:(?!</article>).)*>{re.escape(text)}<', body, re.S
     )
