@@ -142,11 +142,14 @@ def markdown(result: dict) -> str:
             f"| {label} | {row['small']['p50_ms']} ms | {row['big']['p50_ms']} ms "
             f"| **{row['ratio_p50']}** | {row['ratio_rps']} |"
         )
+    sizes = result["history_rooms"]
     lines += [
         "",
-        f"Small room: 100 messages; big room: {result['seed']['messages'] - 100:,}"
-        " messages or so (all but the other rooms' history). The index on "
-        "(room, id) makes both requests index probes.",
+        f"Small room: {sizes['small']['messages']:,} messages; big room: "
+        f"{sizes['big']['messages']:,} messages, in a database of "
+        f"{result['seed']['messages']:,}. The index on (room, id) makes both "
+        "requests index probes; wrk with 4 connections, alternated, best p50 "
+        "of two runs each.",
         "",
         "## (d) Memory",
         "",

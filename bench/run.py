@@ -285,9 +285,8 @@ def main() -> None:
                 Gunicorn(bare_env, work / "bare.log") as bare,
             ):
                 cookie = login(chat.url, seed["bench_user"], seed["bench_password"])
-                result["config"] = {
-                    k: v for k, v in chat.env.items() if k.startswith("GUNICORN_")
-                }
+                result["config"] = gunicorn_config(chat.env)
+                result["history_rooms"] = seed["history_rooms"]
                 result["a"] = "a" in parts and part_a(
                     chat, bare, cookie, seed["poll_room"], seconds=wrk_seconds,
                     levels=[16, 64], rounds=1 if args.quick else 2,
@@ -350,6 +349,21 @@ def targets(result: dict) -> dict:
             "met": max(c["poll"]["ratio_p50"], c["page"]["ratio_p50"]) <= 1.2,
         },
     }
+
+
+def gunicorn_config(env: dict) -> dict:
+    """What gunicorn.conf.py resolves to under `env` (bind aside)."""
+    import runpy
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    names = ("worker_class", "workers", "threads", "keepalive", "wsgi_app")
+    return {name: conf[name] for name in names}
 
 
 def machine() -> dict:
