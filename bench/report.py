@@ -88,8 +88,13 @@ def markdown(result: dict) -> str:
         "The floor is a bare Django view answering 204 with no middleware "
         "(`bench/bare_wsgi.py`), served by the same gunicorn configuration; the "
         "chat's empty poll is a logged-in user's poller URL (signed grant, see "
-        "`chat/polltoken.py`) in a room with nothing new. Runs alternate "
-        "between the two; the best of each is kept (wrk, 2 threads).",
+        "`chat/polltoken.py`, answered by `chat/middleware.py`) in a room with "
+        f"nothing new. wrk (2 threads) runs the two back to back, "
+        f"{a.get('rounds', '?')} pairs of {a.get('seconds', '?')} s per "
+        "connection count, alternating which goes first; the ratio is the "
+        "median of the pairs' ratios, the req/s columns the median runs. On a "
+        "shared machine single runs swing by 2x either way; the pairs are what "
+        "to trust.",
         "",
         "| Connections | Floor req/s | Chat req/s | Ratio | Floor p50 / p99 ms "
         "| Chat p50 / p99 ms |",
@@ -101,6 +106,13 @@ def markdown(result: dict) -> str:
             f"| {row['connections']} | {fl['rps']:,.0f} | {ch['rps']:,.0f} "
             f"| **{row['ratio']:.2f}** | {fl['p50_ms']} / {fl['p99_ms']} "
             f"| {ch['p50_ms']} / {ch['p99_ms']} |"
+        )
+    lines.append("")
+    for row in a["levels"]:
+        lines.append(
+            f"Pair ratios at {row['connections']} connections: "
+            + ", ".join(f"{r:.2f}" for r in row.get("pair_ratios", []))
+            + "."
         )
     full = a["full_path"]
     floor = a["levels"][0]["bare"]["rps"]
@@ -148,8 +160,8 @@ def markdown(result: dict) -> str:
         f"Small room: {sizes['small']['messages']:,} messages; big room: "
         f"{sizes['big']['messages']:,} messages, in a database of "
         f"{result['seed']['messages']:,}. The index on (room, id) makes both "
-        "requests index probes; wrk with 4 connections, alternated, best p50 "
-        "of two runs each.",
+        "requests index probes; wrk with 4 connections, alternated, median p50 "
+        "of three runs each.",
         "",
         "## (d) Memory",
         "",
@@ -159,8 +171,9 @@ def markdown(result: dict) -> str:
         "",
         "## Worker class and counts",
         "",
-        "The empty poll at 64 connections under each configuration; the "
-        "choice is recorded in `gunicorn.conf.py`.",
+        "The empty poll at 64 connections under each configuration, all "
+        "servers up at once and measured in turn for three rounds (the median "
+        "run shown); the choice is recorded in `gunicorn.conf.py`.",
         "",
         "| Configuration | req/s | p50 ms | p99 ms | errors | RSS MB |",
         "| --- | --- | --- | --- | --- | --- |",

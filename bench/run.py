@@ -24,6 +24,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -136,32 +137,55 @@ def rss_mb(pids: list[int]) -> float:
 # --- the parts ---
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median throughput (its latencies come with it)."""
+    return sorted(runs, key=lambda r: r["rps"])[(len(runs) - 1) // 2]
+
+
 def part_a(chat, bare, cookie, room, *, seconds, levels, rounds) -> dict:
-    """Empty polls: the chat's fast path beside the bare floor, interleaved
-    so both see the same machine; the full (session) path for reference."""
+    """Empty polls: the chat's fast path beside the bare floor, in pairs run
+    back to back (alternating which goes first), so each pair sees the same
+    machine; the ratio is the median of the pairs' ratios, which a noisy
+    neighbour slowing one run cannot move much. The full (session) path is
+    measured once for reference."""
     headers = [f"Cookie: {cookie}", "HX-Request: true"]
     rows = []
     for connections in levels:
-        runs = {"bare": [], "chat": []}
-        for _ in range(rounds):
-            runs["bare"].append(
-                wrk(bare.url + "/poll", connections=connections, seconds=seconds)
-            )
-            url = chat.url + poll_url(chat.url, cookie, room)  # a fresh grant
-            runs["chat"].append(
-                wrk(url, headers=headers, connections=connections, seconds=seconds)
-            )
-        best = {k: max(v, key=lambda r: r["rps"]) for k, v in runs.items()}
+        runs: dict[str, list[dict]] = {"bare": [], "chat": []}
+        for n in range(rounds):
+            order = ("bare", "chat") if n % 2 == 0 else ("chat", "bare")
+            for which in order:
+                if which == "bare":
+                    url, extra = bare.url + "/poll", []
+                else:
+                    url = chat.url + poll_url(chat.url, cookie, room)  # fresh grant
+                    extra = headers
+                runs[which].append(
+                    wrk(url, headers=extra, connections=connections, seconds=seconds)
+                )
+        ratios = [
+            c["rps"] / b["rps"] for b, c in zip(runs["bare"], runs["chat"], strict=True)
+        ]
         row = {
             "connections": connections,
-            "bare": best["bare"],
-            "chat": best["chat"],
-            "ratio": round(best["chat"]["rps"] / best["bare"]["rps"], 3),
+            "bare": _median_run(runs["bare"]),
+            "chat": _median_run(runs["chat"]),
+            "ratio": round(_median(ratios), 3),
+            "pair_ratios": [round(r, 3) for r in ratios],
             "rounds": {k: [r["rps"] for r in v] for k, v in runs.items()},
         }
         log(
             f"(a) c={connections}: bare {row['bare']['rps']:.0f} req/s, chat "
-            f"{row['chat']['rps']:.0f} req/s, ratio {row['ratio']:.2f}"
+            f"{row['chat']['rps']:.0f} req/s (medians), ratio {row['ratio']:.2f} "
+            f"(median of {row['pair_ratios']})"
         )
         rows.append(row)
     # The same empty poll without the grant: session, user, room, query.
@@ -172,7 +196,7 @@ def part_a(chat, bare, cookie, room, *, seconds, levels, rounds) -> dict:
         seconds=seconds,
     )
     log(f"(a) full path, no grant: {full['rps']:.0f} req/s")
-    return {"levels": rows, "full_path": full}
+    return {"levels": rows, "full_path": full, "rounds": rounds, "seconds": seconds}
 
 
 def part_c(chat, cookie, rooms, *, seconds) -> dict:
@@ -181,7 +205,7 @@ def part_c(chat, cookie, rooms, *, seconds) -> dict:
     out = {}
     for what in ("poll", "page"):
         runs = {"small": [], "big": []}
-        for _ in range(2):  # alternated, the best of each kept
+        for _ in range(3):  # alternated, the median of each kept
             for size in ("small", "big"):
                 slug = rooms[size]["slug"]
                 if what == "poll":
@@ -192,7 +216,10 @@ def part_c(chat, cookie, rooms, *, seconds) -> dict:
                 runs[size].append(
                     wrk(url, headers=extra, connections=4, seconds=seconds)
                 )
-        results = {k: min(v, key=lambda r: r["p50_ms"]) for k, v in runs.items()}
+        results = {
+            k: sorted(v, key=lambda r: r["p50_ms"])[len(v) // 2]
+            for k, v in runs.items()
+        }
         out[what] = {
             **results,
             "ratio_p50": round(
@@ -208,8 +235,10 @@ def part_c(chat, cookie, rooms, *, seconds) -> dict:
     return out
 
 
-def part_workers(env, logs, cookie, room, *, seconds) -> list[dict]:
-    """gunicorn worker classes and counts, measured on the empty poll."""
+def part_workers(env, logs, cookie, room, *, seconds, rounds=3) -> list[dict]:
+    """gunicorn worker classes and counts, measured on the empty poll: all
+    configurations up at once and measured in turn, round after round, the
+    median run of each kept."""
     cores = str(os.cpu_count() or 2)
     configs = [
         {"GUNICORN_WORKER_CLASS": "sync", "GUNICORN_WORKERS": str(2 * int(cores) + 1)},
@@ -218,19 +247,23 @@ def part_workers(env, logs, cookie, room, *, seconds) -> list[dict]:
         {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_WORKERS": cores,
          "GUNICORN_THREADS": "8"},
     ]  # fmt: skip
-    rows = []
-    for conf in configs:
-        with Gunicorn(env, logs / "workers.log", **conf) as server:
-            url = server.url + poll_url(server.url, cookie, room)
-            result = wrk(
-                url,
-                headers=[f"Cookie: {cookie}", "HX-Request: true"],
-                connections=64,
-                seconds=seconds,
-            )
-            result["rss_mb"] = rss_mb(server.pids())
-        rows.append({"config": conf, **result})
-        log(f"(workers) {conf}: {result['rps']:.0f} req/s, p99 {result['p99_ms']} ms")
+    headers = [f"Cookie: {cookie}", "HX-Request: true"]
+    with ExitStack() as stack:
+        servers = [
+            stack.enter_context(Gunicorn(env, logs / f"workers-{i}.log", **conf))
+            for i, conf in enumerate(configs)
+        ]
+        runs: list[list[dict]] = [[] for _ in configs]
+        for _ in range(rounds):
+            for server, out in zip(servers, runs, strict=True):
+                url = server.url + poll_url(server.url, cookie, room)
+                out.append(wrk(url, headers=headers, connections=64, seconds=seconds))
+        rows = []
+        for conf, server, out in zip(configs, servers, runs, strict=True):
+            row = {"config": conf, **_median_run(out), "rss_mb": rss_mb(server.pids())}
+            row["rounds"] = [r["rps"] for r in out]
+            rows.append(row)
+            log(f"(workers) {conf}: {row['rps']:.0f} req/s, p99 {row['p99_ms']} ms")
     return rows
 
 
@@ -254,7 +287,7 @@ def main() -> None:
         sys.exit("make bench needs wrk: apt-get install wrk")
     if args.quick:
         args.clients, args.big, args.seconds = min(args.clients, 200), 100_000, 15
-    wrk_seconds = 4 if args.quick else 10
+    wrk_seconds = 2 if args.quick else 4
 
     started = datetime.now(UTC)
     work = Path(tempfile.mkdtemp(prefix="chat-bench-"))
@@ -289,7 +322,7 @@ def main() -> None:
                 result["history_rooms"] = seed["history_rooms"]
                 result["a"] = "a" in parts and part_a(
                     chat, bare, cookie, seed["poll_room"], seconds=wrk_seconds,
-                    levels=[16, 64], rounds=1 if args.quick else 2,
+                    levels=[16, 64], rounds=2 if args.quick else 6,
                 )  # fmt: skip
                 result["c"] = "c" in parts and part_c(
                     chat, cookie, seed["history_rooms"], seconds=wrk_seconds
