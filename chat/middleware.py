@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.security import SecurityMiddleware
 from django.urls import reverse
 
-from chat import polltoken, presence, selectors
+from chat import polltoken, presence, ratelimit, selectors
 from chat.forms import CursorError, cursor_value
 
 
@@ -84,6 +84,12 @@ class FastPollMiddleware:
             return None
         grant = polltoken.verify(token[0], slug=slug)
         if grant is None or not polltoken.session_alive(grant):
+            return None
+        # Beyond CHAT_POLL_RATE in this process, the full path counts the
+        # poll across processes and answers 429 once the user is over it.
+        if not ratelimit.allow_here(
+            scope="poll", key=grant.user_id, rate=settings.CHAT_POLL_RATE
+        ):
             return None
         try:
             after = cursor_value(query.get("after", []), "after")

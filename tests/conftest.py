@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 
-from chat import presence, services
+from chat import presence, ratelimit, services
 from chat.models import Message, Room
 
 PASSWORD = "a-long-test-password"
@@ -19,9 +19,11 @@ def _clear_cache():
     """Rate-limit counters and the like must not leak from test to test."""
     cache.clear()
     presence.forget_local()
+    ratelimit._local.clear()
     yield
     cache.clear()
     presence.forget_local()
+    ratelimit._local.clear()
 
 
 @pytest.fixture

@@ -103,3 +103,13 @@ def test_zero_turns_limits_off(htmx_client, room, settings):
     assert Message.objects.count() == 15
     url = f"/rooms/{room.slug}/messages/?after=0"
     assert all(htmx_client.get(url).status_code == 200 for _ in range(10))
+
+
+def test_a_flood_of_polls_with_a_grant_ends_in_429_too(htmx_client, room, soup):
+    """The hot path does not write the shared counter on each poll; past the
+    rate it hands polls to the full path, which counts them and says 429."""
+    page = soup(htmx_client.get(f"/rooms/{room.slug}/", headers={"HX-Request": ""}))
+    url = page.select_one("#poller")["hx-get"]
+    statuses = [htmx_client.get(url).status_code for _ in range(20)]
+    assert statuses[:5] == [204] * 5  # within the rate, on the hot path
+    assert 429 in statuses
