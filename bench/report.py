@@ -162,7 +162,8 @@ def markdown(result: dict) -> str:
         f"Small room: {sizes['small']['messages']:,} messages; big room: "
         f"{sizes['big']['messages']:,} messages, in a database of "
         f"{result['seed']['messages']:,}. The index on (room, id) makes both "
-        "requests index probes. wrk with 4 connections, small and big back to "
+        "requests index probes. wrk with one connection (latency is then service "
+        "time, not queueing), small and big back to "
         "back in pairs (alternating which goes first); the ratio is the median "
         "of the pairs' p50 ratios, the p50 columns the median runs.",
         "",

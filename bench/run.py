@@ -215,8 +215,9 @@ def part_c(chat, cookie, rooms, *, seconds, rounds) -> dict:
                     extra = headers
                 else:
                     url, extra = chat.url + f"/rooms/{slug}/", [f"Cookie: {cookie}"]
+                # One connection: latency is service time, not queueing.
                 runs[size].append(
-                    wrk(url, headers=extra, connections=4, seconds=seconds)
+                    wrk(url, headers=extra, connections=1, threads=1, seconds=seconds)
                 )
         ratios = [
             big["p50_ms"] / small["p50_ms"]
