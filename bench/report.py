@@ -110,10 +110,20 @@ def markdown(result: dict) -> str:
     lines.append("")
     for row in a["levels"]:
         lines.append(
-            f"Pair ratios at {row['connections']} connections: "
+            f"- Pair ratios at {row['connections']} connections: "
             + ", ".join(f"{r:.2f}" for r in row.get("pair_ratios", []))
             + "."
         )
+    lines += [
+        "",
+        "Where the empty poll's time goes (profiled in one process, 2026-11-23): "
+        "the bare floor costs about 37 µs per request inside Django, the chat's "
+        "empty poll about 93 µs: the grant's signature about 8, the session mark "
+        "in the shared cache about 6, the indexed existence query about 10, "
+        "the query string about 3, a 204 with the security headers about 8, "
+        "and Django's request signals with a real database and cache about 10. "
+        "gunicorn's own per-request work is shared by both.",
+    ]
     full = a["full_path"]
     floor = a["levels"][0]["bare"]["rps"]
     lines += [
