@@ -4,16 +4,16 @@ Nearly every request a chat serves is a tab asking "anything new?" and being
 told no. Measured under gunicorn (docs/benchmarks.md), Django's middleware
 stack and the ORM cost several times what answering takes, so a poll that
 carries its poller's signed grant (chat.polltoken) is answered here, first in
-the stack: one HMAC check, a shared-cache read for the session mark (and, at
-most once a second per room and process, for the room's activity), one indexed
-existence query, and a 204 with the headers the rest of the stack would add.
-Anything else (new messages, changed activity, an old, foreign or missing
-grant) goes down the whole stack to chat.views.room_messages unchanged.
+the stack: one HMAC check, one query (the session's row is alive and the room
+has nothing new), a shared-cache read for the room's activity at most once a
+second per room and process, and a 204 with the headers the rest of the stack
+would add. Anything else (new messages, changed activity, an old, foreign or
+missing grant, another session's cookie, anything unusual in the query) goes
+down the whole stack to chat.views.room_messages unchanged.
 """
 
 import re
 from collections.abc import Callable
-from urllib.parse import parse_qs
 
 from csp.utils import build_policy
 from django.conf import settings
@@ -29,8 +29,9 @@ class FastPollMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
         self._path: re.Pattern | None = None
-        self._headers: dict[bool, dict[str, str]] = {}
+        self._headers: dict[bool, dict] = {}
         self._redirect_to_https = False
+        self._enabled = False
 
     def _setup(self) -> None:
         # Worked out once per process: the poll URL as the URLconf spells it,
@@ -54,13 +55,20 @@ class FastPollMiddleware:
                 },
             )
             security.process_response(probe, response)
-            self._headers[secure] = dict(response.headers.items())
+            # Checked and stored once; each 204 copies them (see _no_content).
+            self._headers[secure] = dict(response.headers._store)
         self._redirect_to_https = settings.SECURE_SSL_REDIRECT
+        # A session ends for the hot path when its database row goes.
+        self._enabled = selectors.sessions_in_database()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self._path is None:
             self._setup()
-        if request.method == "GET" and (match := self._path.match(request.path_info)):
+        if (
+            self._enabled
+            and request.method == "GET"
+            and (match := self._path.match(request.path_info))
+        ):
             secure = request.is_secure()
             # SecurityMiddleware, below, redirects plain HTTP when asked to.
             if secure or not self._redirect_to_https:
@@ -76,14 +84,14 @@ class FastPollMiddleware:
         what the page shows and nothing new; None for the full path."""
         if request.META.get("HTTP_HX_REQUEST") != "true":
             return None
-        # The query string as a plain dict: a QueryDict costs more than the
-        # rest of the check. Anything unusual is left to the full path.
-        query = parse_qs(request.META.get("QUERY_STRING", ""))
-        token = query.get("t")
-        if not token or len(token) != 1:
+        query = _plain_query(request.META.get("QUERY_STRING", ""))
+        if query is None or "t" not in query:
             return None
-        grant = polltoken.verify(token[0], slug=slug)
-        if grant is None or not polltoken.session_alive(grant):
+        grant = polltoken.verify(query["t"], slug=slug)
+        if grant is None:
+            return None
+        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if not session_key or polltoken.session_hash(session_key) != grant.session:
             return None
         # Beyond CHAT_POLL_RATE in this process, the full path counts the
         # poll across processes and answers 429 once the user is over it.
@@ -92,16 +100,37 @@ class FastPollMiddleware:
         ):
             return None
         try:
-            after = cursor_value(query.get("after", []), "after")
-        except CursorError:
-            return None
-        if after is None:
+            after = cursor_value([query["after"]], "after")
+        except (KeyError, CursorError):
             return None
         activity = presence.seen(
             room_id=grant.room_id, user_id=grant.user_id, username=grant.username
         )
-        if [activity.version] != query.get("v"):
+        if activity.version != query.get("v"):
             return None
-        if selectors.room_has_messages_after(room_id=grant.room_id, after=after):
+        if not selectors.poll_is_empty(
+            room_id=grant.room_id, after=after, session_key=session_key
+        ):
             return None
-        return HttpResponse(status=204, headers=self._headers[secure])
+        return self._no_content(secure)
+
+    def _no_content(self, secure: bool) -> HttpResponse:
+        response = HttpResponse(status=204)
+        # The headers were validated when _setup() built them; copying them
+        # in costs far less than setting each one again.
+        response.headers._store.update(self._headers[secure])
+        return response
+
+
+def _plain_query(query: str) -> dict[str, str] | None:
+    """The query string as the poller writes it: each name once, nothing
+    escaped (the grant, the cursor and the version are all URL-safe). None
+    for anything else, which the full path parses properly: a QueryDict
+    costs more than the rest of the hot path."""
+    fields = {}
+    for pair in query.split("&"):
+        name, _, value = pair.partition("=")
+        if name in fields or "%" in pair or "+" in pair:
+            return None
+        fields[name] = value
+    return fields

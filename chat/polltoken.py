@@ -1,25 +1,27 @@
 """Signed poll grants: the empty poll's hot path without session or user reads.
 
-The poller's URL carries `t`, a signed {user, room, slug, issued-at}. A poll
-with a fresh grant and nothing new is answered 204 after one HMAC check and one
-indexed existence query; anything else (new messages, an old or invalid grant)
-takes the full path: session, user, access check, render, and a new grant in
-the new poller. So a user who logs out or loses access to a room is refused
-within CHAT_POLL_TOKEN_MAX_AGE seconds at most.
+The poller's URL carries `t`, a signed {user, room, slug, session, issued-at}.
+A poll with a fresh grant and nothing new is answered 204 after one HMAC check
+and one indexed query (chat.middleware); anything else (new messages, an old
+or invalid grant) takes the full path: session, user, access check, render,
+and a new grant in the new poller. So a user who loses access to a room is
+refused within CHAT_POLL_TOKEN_MAX_AGE / 2 seconds at most.
 
-A grant is also tied to the session that asked for it: issuing one marks the
-session alive in the shared cache, and ending the session (logout, expiry
-clean-up, deletion by an administrator) removes the mark, so the very next
-poll takes the full path and is sent to the login page.
+A grant names the session that asked for it (a hash of its key), and counts
+only when the request carries that session's cookie and the session's row is
+still in the database, checked in the same query as the messages: a logout,
+an expiry or a session deleted by an administrator ends it at the next poll,
+and a grant copied out of a page is worthless without the cookie.
 """
 
 import hashlib
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
+from django.utils.crypto import salted_hmac
 
 SALT = "chat.poll-grant"
 
@@ -34,21 +36,37 @@ class Grant:
     issued_at: int
 
 
+class _Signer(signing.Signer):
+    """Django's Signer, with each key's HMAC derived once rather than on every
+    poll: the same signatures, a few microseconds sooner."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._hmacs: dict = {}
+
+    def signature(self, value, key=None):
+        key = key or self.key
+        base = self._hmacs.get(key)
+        if base is None:
+            base = salted_hmac(self.salt + "signer", "", key, algorithm=self.algorithm)
+            self._hmacs[key] = base
+        mac = base.copy()
+        mac.update(value.encode())
+        return signing.b64_encode(mac.digest()).decode()
+
+
 _signer_for: tuple[tuple, signing.Signer] | None = None
 
 
 def _signer() -> signing.Signer:
-    """One Signer per secret key, not one per poll (tests change the key)."""
+    """One Signer per secret key, not one per poll (tests change the key).
+    Its separator is URL-safe, so a grant needs no escaping in a query."""
     global _signer_for
     key = (settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
     cached = _signer_for
     if cached is None or cached[0] != key:
-        cached = _signer_for = (key, signing.Signer(salt=SALT))
+        cached = _signer_for = (key, _Signer(salt=SALT, sep="."))
     return cached[1]
-
-
-def _alive_key(session_hash: str) -> str:
-    return f"chat:session-alive:{session_hash}"
 
 
 def session_hash(session_key: str | None) -> str:
@@ -66,8 +84,7 @@ def issue(
 ) -> str:
     """A grant for this user, room and session. `reuse` is the grant the
     request came with: while it is young and says the same, it is handed back
-    as is, so a poll that delivers messages costs no signing and no write to
-    the shared cache (the session mark is renewed with the grant)."""
+    as is, so a poll that delivers messages costs no signing."""
     digest = session_hash(session_key)
     if reuse:
         current = verify(reuse, slug=slug)
@@ -78,8 +95,6 @@ def issue(
             and time.time() - current.issued_at < settings.CHAT_POLL_TOKEN_MAX_AGE / 4
         ):
             return reuse
-    # Outlives the grant's half-life, after which the full path renews both.
-    cache.set(_alive_key(digest), 1, timeout=settings.CHAT_POLL_TOKEN_MAX_AGE)
     payload = {
         "u": user_id,
         "r": room_id,
@@ -91,22 +106,27 @@ def issue(
     return _signer().sign_object(payload)
 
 
-def session_alive(grant: Grant) -> bool:
-    return cache.has_key(_alive_key(grant.session))
-
-
-def session_ended(session_key: str | None) -> None:
-    """Grants of this session stop working at once (see chat.apps)."""
-    if session_key:
-        cache.delete(_alive_key(session_hash(session_key)))
-
-
 def verify(token: str, *, slug: str) -> Grant | None:
     """The grant if `token` is genuine, for this slug, and young enough to
     skip the full path (half its life: the full path renews it in time)."""
+    grant = _unsign(token, _signer())
+    if grant is None:
+        return None
+    age = time.time() - grant.issued_at
+    if grant.slug != slug or not 0 <= age < settings.CHAT_POLL_TOKEN_MAX_AGE / 2:
+        return None
+    return grant
+
+
+@lru_cache(maxsize=8192)
+def _unsign(token: str, signer: signing.Signer) -> Grant | None:
+    """What a token says, if its signature holds. Remembered per process: a
+    tab's poller sends the same grant for half a minute, so most polls skip
+    the HMAC and the JSON. A new secret key is a new signer, hence new
+    entries; the age is checked on every use, outside the cache."""
     try:
-        data = _signer().unsign_object(token)
-        grant = Grant(
+        data = signer.unsign_object(token)
+        return Grant(
             user_id=int(data["u"]),
             room_id=int(data["r"]),
             slug=str(data["s"]),
@@ -116,7 +136,3 @@ def verify(token: str, *, slug: str) -> Grant | None:
         )
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
-    age = time.time() - grant.issued_at
-    if grant.slug != slug or not 0 <= age < settings.CHAT_POLL_TOKEN_MAX_AGE / 2:
-        return None
-    return grant

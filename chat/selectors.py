@@ -1,13 +1,17 @@
 """Reads. Each returns plain querysets or lists, ready to render."""
 
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection
+from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
 from chat.models import Message, Room, RoomVisit
 
@@ -104,18 +108,42 @@ def messages_after(
     return list(qs[: limit or settings.CHAT_POLL_LIMIT])
 
 
-_HAS_MESSAGES_AFTER = (
-    f"SELECT 1 FROM {Message._meta.db_table} WHERE room_id = %s AND id > %s LIMIT 1"
-)
+def _session_model():
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    return store.get_model_class() if issubclass(store, DbSessionStore) else None
 
 
-def room_has_messages_after(*, room_id: int, after: int) -> bool:
-    """The empty poll's one query: an index probe on (room, id). Written out
-    because it runs for nearly every request the chat serves, and building it
-    through the ORM costs more than running it (docs/benchmarks.md)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_HAS_MESSAGES_AFTER, [room_id, after])
-        return cursor.fetchone() is not None
+def sessions_in_database() -> bool:
+    """Whether the session engine keeps a row per session (db, cached_db),
+    which poll_is_empty needs to see a session end."""
+    return _session_model() is not None
+
+
+@lru_cache(maxsize=4)
+def _poll_sql(vendor: str, engine: str) -> str:
+    quote = connection.ops.quote_name
+    session = _session_model()._meta
+    message = Message._meta
+    return (
+        f"SELECT EXISTS (SELECT 1 FROM {quote(session.db_table)}"
+        " WHERE session_key = %s AND expire_date > %s)"
+        f" AND NOT EXISTS (SELECT 1 FROM {quote(message.db_table)}"
+        " WHERE room_id = %s AND id > %s)"
+    )
+
+
+def poll_is_empty(*, room_id: int, after: int, session_key: str) -> bool:
+    """The empty poll's one query: the session is alive (its row is there and
+    unexpired) and the room has nothing after `after` (an index probe on
+    (room, id)). Written out because it runs for nearly every request the chat
+    serves, and building it through the ORM costs more than running it
+    (docs/benchmarks.md). Needs sessions_in_database()."""
+    db = connections[DEFAULT_DB_ALIAS]  # looked up once: each lookup costs
+    sql = _poll_sql(db.vendor, settings.SESSION_ENGINE)
+    now = db.ops.adapt_datetimefield_value(timezone.now())
+    with db.cursor() as cursor:
+        cursor.execute(sql, [session_key, now, room_id, after])
+        return bool(cursor.fetchone()[0])
 
 
 def room_last_message_id(*, room: Room) -> int:

@@ -218,7 +218,7 @@ else:
             "BACKEND": "chat.cache.FileCache",
             "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / ".cache")),
             # Culling lists the directory and drops a third of it at random,
-            # live session marks included: keep it rare.
+            # live rate-limit counts included: keep it rare.
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }

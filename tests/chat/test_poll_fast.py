@@ -28,7 +28,7 @@ def later(monkeypatch):
     return move
 
 
-def test_empty_poll_with_grant_is_one_indexed_query_and_no_session_read(
+def test_empty_poll_with_grant_is_one_query_and_no_session_or_user_read(
     htmx_client, room, make_messages, soup, django_assert_num_queries
 ):
     make_messages(room, 3)
@@ -39,8 +39,68 @@ def test_empty_poll_with_grant_is_one_indexed_query_and_no_session_read(
     assert response.status_code == 204
     assert response.content == b""
     sql = queries.captured_queries[0]["sql"]
-    assert "chat_message" in sql and "django_session" not in sql
-    assert "auth_user" not in sql
+    # Whether the session's row is there, never its data; no user read.
+    assert "chat_message" in sql and "django_session" in sql
+    assert "session_data" not in sql and "auth_user" not in sql
+
+
+def test_the_grant_needs_its_own_session_cookie(htmx_client, user, room, soup):
+    """A grant copied out of a page (or a log) is worthless without the
+    session it was issued to: another session takes the full path."""
+    url = poller_url(htmx_client, room, soup)
+    other = Client(headers={"HX-Request": "true"})
+    other.force_login(user)  # the same user, another session
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert other.get(url).status_code in (200, 204)
+    assert any("auth_user" in q["sql"] for q in queries.captured_queries)
+    anonymous = Client(headers={"HX-Request": "true"})
+    assert anonymous.get(url).has_header("HX-Redirect")
+
+
+def test_an_expired_session_row_ends_the_grant(htmx_client, room, soup):
+    from django.conf import settings
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    url = poller_url(htmx_client, room, soup)
+    assert htmx_client.get(url).status_code == 204
+    key = htmx_client.cookies[settings.SESSION_COOKIE_NAME].value
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now())
+    from django.core.cache import cache
+
+    cache.clear()  # cached_db would otherwise still hold the session
+    assert htmx_client.get(url).has_header("HX-Redirect")
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda url: url + "&after=1",  # a repeated name
+        lambda url: url.replace("after=", "after=%30"),  # an escape
+        lambda url: url.replace("after=", "after=+"),
+    ],
+)
+def test_an_unusual_query_takes_the_full_path(htmx_client, room, soup, tamper):
+    from django.test.utils import CaptureQueriesContext
+
+    url = tamper(poller_url(htmx_client, room, soup))
+    with CaptureQueriesContext(connection) as queries:
+        response = htmx_client.get(url)
+    assert response.status_code in (200, 204, 400)
+    assert any("auth_user" in q["sql"] for q in queries.captured_queries)
+
+
+def test_grants_are_signed_as_djangos_signer_would(settings):
+    from django.core import signing
+
+    token = polltoken.issue(
+        user_id=1, room_id=2, slug="x", username="a", session_key="s"
+    )
+    plain = signing.Signer(salt=polltoken.SALT, sep=".")
+    assert plain.unsign_object(token)["r"] == 2
+    assert token == plain.sign_object(plain.unsign_object(token))
 
 
 def test_the_fast_204_carries_the_headers_of_the_full_stack(htmx_client, room, soup):
@@ -169,10 +229,8 @@ def test_session_deleted_server_side_ends_the_grant_at_once(htmx_client, room, s
     assert htmx_client.get(url).has_header("HX-Redirect")
 
 
-def test_grant_alone_is_bounded_even_if_the_session_mark_survives(
-    htmx_client, room, soup, later
-):
-    # Past half its life a grant is never enough, whatever the cache says.
+def test_a_grant_past_half_its_life_takes_the_full_path(htmx_client, room, soup, later):
+    # Past half its life a grant is never enough, even with a live session.
     url = poller_url(htmx_client, room, soup)
     later(31)
     assert htmx_client.get(url).status_code == 200
@@ -223,3 +281,21 @@ def test_plain_poll_without_grant_is_unchanged(htmx_client, room, make_messages)
     url = f"/rooms/{room.slug}/messages/?after=999999"
     assert htmx_client.get(url).status_code == 204
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+def test_without_session_rows_every_poll_takes_the_full_path(
+    settings, user, room, soup
+):
+    """The hot path sees a session end by its database row; an engine without
+    rows (cookies, cache only) keeps polls on the full path, still correct."""
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    client = Client(headers={"HX-Request": "true"})
+    client.force_login(user)
+    url = poller_url(client, room, soup)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200  # the full path renews the poller
+    assert soup(response).select_one("#poller")
+    assert any("auth_user" in q["sql"] for q in queries.captured_queries)

@@ -11,9 +11,8 @@ ON_POSTGRES = is_postgres(os.environ.get("DATABASE_URL"))
 
 
 def test_logout_ends_the_fast_poll_on_a_real_server(start_node):
-    """The grant's session mark is removed by a signal receiver; in gunicorn
-    (unlike the test process) a receiver nothing else holds is collected, so
-    this is checked against a real server."""
+    """The hot path sees the session's row go in the same query as the
+    messages; checked against a real server, on its own connections."""
     node = start_node()
     [tab] = node.browsers("lobby", ["alice"])
     status, body = tab.request("POST", "/rooms/lobby/messages/", "content=hello")

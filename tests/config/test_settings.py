@@ -83,7 +83,7 @@ def test_htmx_config_allows_no_eval_and_no_injected_styles(client, db):
 def test_without_redis_the_cache_is_shared_by_the_processes_of_one_machine(
     tmp_path,
 ):
-    """gunicorn's workers are processes: a rate-limit count or a session mark
+    """gunicorn's workers are processes: a rate-limit count or presence
     written by one must be read by the next."""
     env = {"DJANGO_CACHE_DIR": str(tmp_path / "cache"), "REDIS_URL": ""}
     write = manage(
