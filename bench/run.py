@@ -196,7 +196,44 @@ def part_a(chat, bare, cookie, room, *, seconds, levels, rounds) -> dict:
         seconds=seconds,
     )
     log(f"(a) full path, no grant: {full['rps']:.0f} req/s")
-    return {"levels": rows, "full_path": full, "rounds": rounds, "seconds": seconds}
+    return {
+        "levels": rows,
+        "full_path": full,
+        "rounds": rounds,
+        "seconds": seconds,
+        "in_process": in_process(chat, bare, cookie, room, rounds=3),
+    }
+
+
+def in_process(chat, bare, cookie, room, *, rounds) -> dict:
+    """The same two requests through the WSGI application alone (see
+    bench/inprocess.py), in alternating pairs: the per-request cost inside
+    Django, without gunicorn and sockets."""
+    runs: dict[str, list[float]] = {"bare": [], "chat": []}
+    for n in range(rounds):
+        for which in ("bare", "chat") if n % 2 == 0 else ("chat", "bare"):
+            if which == "bare":
+                env, args = bare.env, [bare.env["GUNICORN_WSGI_APP"], "/poll"]
+            else:
+                path = poll_url(chat.url, cookie, room)
+                env = chat.env
+                args = ["config.wsgi:application", path, "--cookie", cookie, "--htmx"]
+            out = json.loads(run(env, sys.executable, "bench/inprocess.py", *args))
+            if out["status"] != "204 No Content":
+                raise RuntimeError(f"in-process {which} answered {out['status']}")
+            runs[which].append(out["us_per_request"])
+    ratios = [b / c for b, c in zip(runs["bare"], runs["chat"], strict=True)]
+    result = {
+        "bare_us": _median(runs["bare"]),
+        "chat_us": _median(runs["chat"]),
+        "ratio": round(_median(ratios), 3),
+        "pair_ratios": [round(r, 3) for r in ratios],
+    }
+    log(
+        f"(a) in process: bare {result['bare_us']} µs, chat {result['chat_us']} µs "
+        f"per request, ratio {result['ratio']} (median of {result['pair_ratios']})"
+    )
+    return result
 
 
 def part_c(chat, cookie, rooms, *, seconds, rounds) -> dict:

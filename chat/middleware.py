@@ -59,7 +59,7 @@ class FastPollMiddleware:
             self._headers[secure] = dict(response.headers._store)
         self._redirect_to_https = settings.SECURE_SSL_REDIRECT
         # A session ends for the hot path when its database row goes.
-        self._enabled = selectors.sessions_in_database()
+        self._enabled = selectors.poll_query_available()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self._path is None:

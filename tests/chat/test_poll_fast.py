@@ -59,19 +59,39 @@ def test_the_grant_needs_its_own_session_cookie(htmx_client, user, room, soup):
     assert anonymous.get(url).has_header("HX-Redirect")
 
 
-def test_an_expired_session_row_ends_the_grant(htmx_client, room, soup):
+@pytest.mark.parametrize("counted", [False, True], ids=["driver", "django-cursor"])
+@pytest.mark.parametrize(
+    "expires_in, answer", [(-0.001, "login"), (0, "login"), (2, 204), (3600, 204)]
+)
+def test_the_session_row_expiry_decides(
+    htmx_client, room, soup, counted, expires_in, answer
+):
+    """Both ways the query runs (Django's cursor when queries are counted, the
+    driver's otherwise) read the expiry alike, to the millisecond."""
+    from datetime import timedelta
+
     from django.conf import settings
     from django.contrib.sessions.models import Session
+    from django.core.cache import cache
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     url = poller_url(htmx_client, room, soup)
     assert htmx_client.get(url).status_code == 204
     key = htmx_client.cookies[settings.SESSION_COOKIE_NAME].value
-    Session.objects.filter(session_key=key).update(expire_date=timezone.now())
-    from django.core.cache import cache
-
+    expiry = timezone.now() + timedelta(seconds=expires_in)
+    Session.objects.filter(session_key=key).update(expire_date=expiry)
     cache.clear()  # cached_db would otherwise still hold the session
-    assert htmx_client.get(url).has_header("HX-Redirect")
+    if counted:
+        with CaptureQueriesContext(connection) as queries:
+            response = htmx_client.get(url)
+        assert "django_session" in queries.captured_queries[0]["sql"]
+    else:
+        response = htmx_client.get(url)
+    if answer == 204:
+        assert response.status_code == 204
+    else:
+        assert response.has_header("HX-Redirect")
 
 
 @pytest.mark.parametrize(
