@@ -114,16 +114,26 @@ def markdown(result: dict) -> str:
             + ", ".join(f"{r:.2f}" for r in row.get("pair_ratios", []))
             + "."
         )
-    lines += [
-        "",
-        "Where the empty poll's time goes (profiled in one process, 2026-11-23): "
-        "the bare floor costs about 37 µs per request inside Django, the chat's "
-        "empty poll about 93 µs: the grant's signature about 8, the session mark "
-        "in the shared cache about 6, the indexed existence query about 10, "
-        "the query string about 3, a 204 with the security headers about 8, "
-        "and Django's request signals with a real database and cache about 10. "
-        "gunicorn's own per-request work is shared by both.",
-    ]
+    inside = a.get("in_process")
+    if inside:
+        lines += [
+            "",
+            "The same two requests without the server (`bench/inprocess.py`: the "
+            "WSGI application called directly in one process, in alternating "
+            f"pairs): the floor costs {inside['bare_us']} µs per request, the "
+            f"chat's empty poll {inside['chat_us']} µs, a ratio of "
+            f"**{inside['ratio']:.2f}** (pairs: "
+            + ", ".join(f"{r:.2f}" for r in inside["pair_ratios"])
+            + "). Under gunicorn both also pay the server's own per-request "
+            "work (parsing, the socket, the worker's threads), which is the same "
+            "for both. What the chat adds to the floor: the query string, one "
+            "HMAC check (remembered per process for a grant already seen), a "
+            "hash of the session cookie, the room's activity from a per-process "
+            "copy, one query on the driver's cursor, and a 204 with the security "
+            "headers copied in; and Django's request signals, which reset and "
+            "check a real database connection and cache that the floor does not "
+            "have.",
+        ]
     full = a["full_path"]
     floor = a["levels"][0]["bare"]["rps"]
     lines += [

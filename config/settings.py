@@ -286,7 +286,8 @@ CHAT_MAX_LENGTH = 4000  # characters in one message
 CHAT_SEND_RATE = os.environ.get("CHAT_SEND_RATE", "10/10s")
 CHAT_POLL_RATE = os.environ.get("CHAT_POLL_RATE", "5/s")
 # The poller's signed grant (chat.polltoken) lets empty polls skip the session
-# and user reads; a logout or lost access is enforced within this many seconds.
+# and user reads. A logout or an expired session ends it at the next poll; lost
+# access to a room (or a deactivated user) within half this many seconds.
 CHAT_POLL_TOKEN_MAX_AGE = int(os.environ.get("CHAT_POLL_TOKEN_MAX_AGE", "60"))
 # Test-only: a random delay (ms) per request so that sends and polls overlap
 # in the browser tests. Never set in production.

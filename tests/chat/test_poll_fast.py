@@ -270,6 +270,19 @@ def test_user_who_lost_access_is_refused_once_the_grant_ages(
     assert client.get(url).status_code == 404
 
 
+def test_deactivated_user_is_sent_to_login_once_the_grant_ages(
+    htmx_client, user, room, soup, later
+):
+    url = poller_url(htmx_client, room, soup)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    # The documented window: the young grant still answers "nothing new"...
+    assert htmx_client.get(url).status_code == 204
+    # ...and past half its life the full path no longer knows the user.
+    later(31)
+    assert htmx_client.get(url).has_header("HX-Redirect")
+
+
 @pytest.mark.parametrize("token", ["garbage", "", "a:b:c"])
 def test_forged_grant_takes_the_full_path(client, anon_htmx_client, room, token):
     response = anon_htmx_client.get(f"/rooms/{room.slug}/messages/?after=0&t={token}")
