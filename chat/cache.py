@@ -1,8 +1,8 @@
 """The one-machine cache: Django's file cache, culled now and then.
 
 FileBasedCache lists its whole directory on every set to decide whether to
-cull. With the thousands of entries a busy chat keeps (rate-limit
-counts, presence, rendered messages), that listing cost about 3 ms per write, more
+cull. With the thousands of entries a busy chat keeps (rate-limit counts,
+presence, rendered messages), that listing cost about 3 ms per write, more
 than the request that made it. Here the directory is listed once every
 CULL_EVERY writes per process thread, which keeps it bounded all the same.
 """
