@@ -150,6 +150,11 @@ def _median_run(runs: list[dict]) -> dict:
     return sorted(runs, key=lambda r: r["rps"])[(len(runs) - 1) // 2]
 
 
+def _paired(ratios: list[float]) -> tuple[float, list[float]]:
+    """The median of the pairs' ratios, and the ratios, rounded for the report."""
+    return round(_median(ratios), 3), [round(r, 3) for r in ratios]
+
+
 def part_a(chat, bare, cookie, room, *, seconds, levels, rounds) -> dict:
     """Empty polls: the chat's fast path beside the bare floor, in pairs run
     back to back (alternating which goes first), so each pair sees the same
@@ -174,12 +179,13 @@ def part_a(chat, bare, cookie, room, *, seconds, levels, rounds) -> dict:
         ratios = [
             c["rps"] / b["rps"] for b, c in zip(runs["bare"], runs["chat"], strict=True)
         ]
+        ratio, pair_ratios = _paired(ratios)
         row = {
             "connections": connections,
             "bare": _median_run(runs["bare"]),
             "chat": _median_run(runs["chat"]),
-            "ratio": round(_median(ratios), 3),
-            "pair_ratios": [round(r, 3) for r in ratios],
+            "ratio": ratio,
+            "pair_ratios": pair_ratios,
             "rounds": {k: [r["rps"] for r in v] for k, v in runs.items()},
         }
         log(
@@ -222,12 +228,14 @@ def in_process(chat, bare, cookie, room, *, rounds) -> dict:
             if out["status"] != "204 No Content":
                 raise RuntimeError(f"in-process {which} answered {out['status']}")
             runs[which].append(out["us_per_request"])
-    ratios = [b / c for b, c in zip(runs["bare"], runs["chat"], strict=True)]
+    ratio, pair_ratios = _paired(
+        [b / c for b, c in zip(runs["bare"], runs["chat"], strict=True)]
+    )
     result = {
         "bare_us": _median(runs["bare"]),
         "chat_us": _median(runs["chat"]),
-        "ratio": round(_median(ratios), 3),
-        "pair_ratios": [round(r, 3) for r in ratios],
+        "ratio": ratio,
+        "pair_ratios": pair_ratios,
     }
     log(
         f"(a) in process: bare {result['bare_us']} µs, chat {result['chat_us']} µs "
@@ -260,11 +268,12 @@ def part_c(chat, cookie, rooms, *, seconds, rounds) -> dict:
             big["p50_ms"] / small["p50_ms"]
             for small, big in zip(runs["small"], runs["big"], strict=True)
         ]
+        ratio, pair_ratios = _paired(ratios)
         out[what] = {
             "small": _median_run(runs["small"]),
             "big": _median_run(runs["big"]),
-            "ratio_p50": round(_median(ratios), 3),
-            "pair_ratios": [round(r, 3) for r in ratios],
+            "ratio_p50": ratio,
+            "pair_ratios": pair_ratios,
         }
         log(
             f"(c) {what}: p50 {out[what]['small']['p50_ms']} ms with "
