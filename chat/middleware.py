@@ -7,9 +7,12 @@ carries its poller's signed grant (chat.polltoken) is answered here, first in
 the stack: one HMAC check, one query (the session's row is alive and the room
 has nothing new), a shared-cache read for the room's activity at most once a
 second per room and process, and a 204 with the headers the rest of the stack
-would add. Anything else (new messages, changed activity, an old, foreign or
-missing grant, another session's cookie, anything unusual in the query) goes
-down the whole stack to chat.views.room_messages unchanged.
+would add. A poll with something new goes down the stack with the checked
+grant as `request.poll_grant`, and the view delivers on its word, without
+reading the session or the user. Anything else (changed activity, an old,
+foreign or missing grant, another session's cookie or a dead one, anything
+unusual in the query) goes down the whole stack to chat.views.room_messages
+unchanged.
 """
 
 import re
@@ -81,7 +84,8 @@ class FastPollMiddleware:
         self, request: HttpRequest, slug: str, *, secure: bool
     ) -> HttpResponse | None:
         """204 when the grant is fresh, its session alive, the room's activity
-        what the page shows and nothing new; None for the full path."""
+        what the page shows and nothing new; None for the rest of the stack,
+        with the checked grant on the request when there is something new."""
         if request.META.get("HTTP_HX_REQUEST") != "true":
             return None
         query = _plain_query(request.META.get("QUERY_STRING", ""))
@@ -106,11 +110,19 @@ class FastPollMiddleware:
         activity = presence.seen(
             room_id=grant.room_id, user_id=grant.user_id, username=grant.username
         )
-        if activity.version != query.get("v"):
-            return None
-        if not selectors.poll_is_empty(
+        check = selectors.poll_check(
             room_id=grant.room_id, after=after, session_key=session_key
-        ):
+        )
+        if not check.session_alive:
+            return None
+        if check.has_new:
+            # The view renders them on the grant's word, without reading the
+            # session or the user (chat.views.room_messages).
+            request.poll_grant = polltoken.GrantedPoll(
+                grant=grant, token=query["t"], after=after, activity=activity
+            )
+            return None
+        if activity.version != query.get("v"):
             return None
         return self._no_content(secure)
 

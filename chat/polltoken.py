@@ -1,11 +1,15 @@
-"""Signed poll grants: the empty poll's hot path without session or user reads.
+"""Signed poll grants: the poll's hot path without session or user reads.
 
 The poller's URL carries `t`, a signed {user, room, slug, session, issued-at}.
 A poll with a fresh grant and nothing new is answered 204 after one HMAC check
-and one indexed query (chat.middleware); anything else (new messages, an old
-or invalid grant) takes the full path: session, user, access check, render,
-and a new grant in the new poller. So a user who loses access to a room is
-refused within CHAT_POLL_TOKEN_MAX_AGE / 2 seconds at most.
+and one indexed query (chat.middleware). With something new, the view delivers
+on the grant too, reading the room's access rule afresh (an active user; a
+member, for a private room) in the query that fetches the messages, but not
+the session's data or the user's row, and hands the same grant back. An old or
+invalid grant takes the full path: session, user, access check, render, and a
+new grant in the new poller. So a grant lives at most CHAT_POLL_TOKEN_MAX_AGE
+/ 2 seconds: a user who loses access to a room gets nothing new from it at
+once, and has empty polls answered for that long at most.
 
 A grant names the session that asked for it (a hash of its key), and counts
 only when the request carries that session's cookie and the session's row is
@@ -22,6 +26,8 @@ from functools import lru_cache
 from django.conf import settings
 from django.core import signing
 
+from chat.presence import Activity
+
 SALT = "chat.poll-grant"
 
 
@@ -33,6 +39,17 @@ class Grant:
     username: str
     session: str  # hash of the session key
     issued_at: int
+
+
+@dataclass(frozen=True)
+class GrantedPoll:
+    """A poll whose grant, cookie and live session chat.middleware checked:
+    the view may deliver on it (request.poll_grant)."""
+
+    grant: Grant
+    token: str  # as the poller sent it, handed back unchanged
+    after: int
+    activity: Activity
 
 
 _signer_for: tuple[tuple, signing.Signer] | None = None

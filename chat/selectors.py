@@ -5,6 +5,7 @@ from functools import lru_cache
 from importlib import import_module
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -137,7 +138,7 @@ _EXPIRY = {
 
 
 def poll_query_available() -> bool:
-    """Whether poll_is_empty can answer here: the session engine keeps a row
+    """Whether poll_check can answer here: the session engine keeps a row
     per session (db, cached_db), so a session's end shows in the database, and
     the database is one whose clock the query knows how to read."""
     vendor = connections[DEFAULT_DB_ALIAS].vendor
@@ -151,8 +152,8 @@ def _poll_sql(vendor: str, engine: str, use_tz: bool) -> tuple[str, str]:
     expires, now = _EXPIRY[vendor, use_tz]
     sql = (
         f"SELECT EXISTS (SELECT 1 FROM {quote(_session_model()._meta.db_table)}"
-        f" WHERE session_key = %s AND {expires} > {now})"
-        f" AND NOT EXISTS (SELECT 1 FROM {quote(Message._meta.db_table)}"
+        f" WHERE session_key = %s AND {expires} > {now}),"
+        f" EXISTS (SELECT 1 FROM {quote(Message._meta.db_table)}"
         " WHERE room_id = %s AND id > %s)"
     )
     # What Django's SQLite cursor does to each query, done once.
@@ -160,12 +161,19 @@ def _poll_sql(vendor: str, engine: str, use_tz: bool) -> tuple[str, str]:
     return sql, driver
 
 
-def poll_is_empty(*, room_id: int, after: int, session_key: str) -> bool:
-    """The empty poll's one query: the session is alive (its row is there and
-    unexpired) and the room has nothing after `after` (an index probe on
-    (room, id)). Written out because it runs for nearly every request the chat
-    serves, and building it through the ORM costs more than running it
-    (docs/benchmarks.md). Needs poll_query_available()."""
+@dataclass(frozen=True)
+class PollCheck:
+    session_alive: bool
+    has_new: bool
+
+
+def poll_check(*, room_id: int, after: int, session_key: str) -> PollCheck:
+    """The grant-carrying poll's one query: whether the session is alive (its
+    row is there and unexpired) and whether the room has anything after
+    `after` (an index probe on (room, id)). Written out because it runs for
+    nearly every request the chat serves, and building it through the ORM
+    costs more than running it (docs/benchmarks.md). Needs
+    poll_query_available()."""
     db = connections[DEFAULT_DB_ALIAS]  # looked up once: each lookup costs
     sql, driver_sql = _poll_sql(db.vendor, settings.SESSION_ENGINE, settings.USE_TZ)
     params = [session_key, room_id, after]
@@ -173,7 +181,8 @@ def poll_is_empty(*, room_id: int, after: int, session_key: str) -> bool:
         # DEBUG, or a test counting queries: Django's cursor records it.
         with db.cursor() as cursor:
             cursor.execute(sql, params)
-            return bool(cursor.fetchone()[0])
+            alive, new = cursor.fetchone()
+            return PollCheck(session_alive=bool(alive), has_new=bool(new))
     # Django's cursor wrapper costs about twice what this query does; the
     # driver's own cursor, with Django's health check, connection and error
     # translation, answers the same.
@@ -183,9 +192,108 @@ def poll_is_empty(*, room_id: int, after: int, session_key: str) -> bool:
         cursor = db.connection.cursor()
         try:
             cursor.execute(driver_sql, params)
-            return bool(cursor.fetchone()[0])
+            alive, new = cursor.fetchone()
+            return PollCheck(session_alive=bool(alive), has_new=bool(new))
         finally:
             cursor.close()
+
+
+@dataclass(frozen=True)
+class Batch:
+    room: Room
+    messages: list[Message]
+
+
+@lru_cache(maxsize=4)
+def _batch_sql(vendor: str) -> tuple[str, str]:
+    """The room (when the viewer may see it) and the messages after a cursor,
+    as room_get and messages_after would ask, spelled from the models' meta."""
+    db = connections[DEFAULT_DB_ALIAS]
+    q = db.ops.quote_name
+    user_model = get_user_model()
+    users = q(user_model._meta.db_table)
+    members = Room._meta.get_field("members")
+    active = (
+        f" AND {q(user_model._meta.get_field('is_active').column)}"
+        if any(f.name == "is_active" for f in user_model._meta.concrete_fields)
+        else ""
+    )
+    room_sql = (
+        f"SELECT {', '.join('r.' + q(f.column) for f in _ROOM_FIELDS)}"
+        f" FROM {q(Room._meta.db_table)} r WHERE r.id = %s"
+        f" AND EXISTS (SELECT 1 FROM {users} WHERE id = %s{active})"
+        f" AND (NOT r.is_private OR EXISTS (SELECT 1 FROM"
+        f" {q(members.m2m_db_table())} WHERE {q(members.m2m_column_name())} = r.id"
+        f" AND {q(members.m2m_reverse_name())} = %s))"
+    )
+    messages_sql = (
+        f"SELECT {', '.join('m.' + q(f.column) for f in _MESSAGE_FIELDS)},"
+        f" u.{q(user_model._meta.get_field(user_model.USERNAME_FIELD).column)}"
+        f" FROM {q(Message._meta.db_table)} m LEFT JOIN {users} u"
+        " ON u.id = m.user_id WHERE m.room_id = %s AND m.id > %s"
+        " ORDER BY m.id LIMIT %s"
+    )
+    return room_sql, messages_sql
+
+
+_ROOM_FIELDS = Room._meta.concrete_fields
+_MESSAGE_FIELDS = Message._meta.concrete_fields
+
+
+def _instances(db, model, fields, rows) -> list:
+    """Model instances from raw rows, through the same converters (dates,
+    booleans, JSON) the ORM applies."""
+    table = model._meta.db_table
+    converters = []
+    for i, field in enumerate(fields):
+        column = field.get_col(table)
+        found = db.ops.get_db_converters(column) + field.get_db_converters(db)
+        if found:
+            converters.append((i, column, found))
+    names = [f.attname for f in fields]
+    instances = []
+    for row in rows:
+        values = list(row)
+        for i, column, found in converters:
+            for convert in found:
+                values[i] = convert(values[i], column, db)
+        instances.append(model.from_db(db.alias, names, values))
+    return instances
+
+
+def granted_batch(*, room_id: int, user_id: int, after: int) -> Batch | None:
+    """For a poll its grant authorises (chat.middleware): the room and its
+    messages after `after`, by the same rule as room_get (an active user; a
+    member, for a private room) read afresh. None when the rule no longer
+    holds or nothing is new: the full path then answers.
+
+    Two queries written out: every poll that delivers runs this, and the
+    ORM's query building costs several times what running them does."""
+    db = connections[DEFAULT_DB_ALIAS]
+    room_sql, messages_sql = _batch_sql(db.vendor)
+    with db.cursor() as cursor:
+        cursor.execute(room_sql, [room_id, user_id, user_id])
+        rooms = _instances(db, Room, _ROOM_FIELDS, cursor.fetchall())
+        if not rooms:
+            return None
+        cursor.execute(messages_sql, [room_id, after, settings.CHAT_POLL_LIMIT])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    messages = _instances(db, Message, _MESSAGE_FIELDS, [r[:-1] for r in rows])
+    # Each author as select_related("user") would give it, with only the
+    # name loaded (the rest is deferred: nothing the partials show).
+    user_model = get_user_model()
+    names = ["id", user_model.USERNAME_FIELD]
+    authors: dict[int, AbstractBaseUser] = {}
+    for message, row in zip(messages, rows, strict=True):
+        if message.user_id is not None:
+            author = authors.get(message.user_id)
+            if author is None:
+                author = user_model.from_db(db.alias, names, [message.user_id, row[-1]])
+                authors[message.user_id] = author
+            message.user = author
+    return Batch(room=rooms[0], messages=messages)
 
 
 def room_last_message_id(*, room: Room) -> int:

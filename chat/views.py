@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import (
     require_GET,
@@ -205,7 +206,7 @@ def _render_room(
         page = selectors.messages_latest(room=room)
         if page.last_id:
             services.room_mark_read(
-                room=room, user=request.user, message_id=page.last_id
+                room=room, user_id=request.user.pk, message_id=page.last_id
             )
     else:
         # History mode (links without JavaScript): no poller, a way back.
@@ -226,14 +227,22 @@ def _render_room(
 
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
-@login_required
 def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """GET polls (`after`) or pages back (`before`); POST sends.
 
-    A poll carrying the poller's signed grant (`t`) with nothing new never
-    gets here: chat.middleware.FastPollMiddleware answers it with a 204
-    before the session or user is read (see chat.polltoken).
+    A poll carrying the poller's signed grant (`t`) is met by
+    chat.middleware.FastPollMiddleware before the session or user is read:
+    with nothing new it never gets here; with something new it arrives with
+    the checked grant, and is delivered without them (chat.polltoken).
     """
+    granted = getattr(request, "poll_grant", None)
+    if granted is not None and (response := _granted_poll(request, granted)):
+        return response
+    return _room_messages(request, slug)
+
+
+@login_required
+def _room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     room = selectors.room_get(slug=slug, user=request.user)
     params = request.POST if request.method == "POST" else request.GET
     try:
@@ -287,21 +296,52 @@ def _poll(request: HtmxHttpRequest, room: Room, *, after: int) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+def _granted_poll(
+    request: HtmxHttpRequest, granted: polltoken.GrantedPoll
+) -> HttpResponse | None:
+    """New messages for a poll its grant authorises; None, for the full path,
+    when the room's access rule no longer holds for the grant's user."""
+    grant = granted.grant
+    batch = selectors.granted_batch(
+        room_id=grant.room_id, user_id=grant.user_id, after=granted.after
+    )
+    if batch is None:
+        return None
+    services.room_mark_read(
+        room=batch.room, user_id=grant.user_id, message_id=batch.messages[-1].id
+    )
+    context = {
+        "room": batch.room,
+        "viewer_id": grant.user_id,
+        "viewer_name": grant.username,
+        # Handed back as it came: only the full path, which reads the session
+        # and the user, issues a new one.
+        "poll_token": granted.token,
+        "activity": granted.activity,
+        **_batch_context(batch.messages),
+    }
+    response = render(request, "chat/partials/messages.html", context)
+    # What it holds depends on the session cookie, as on the full path.
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+def _batch_context(batch: list) -> dict:
+    return {
+        "message_list": batch,
+        "after": batch[-1].id,
+        # A full batch means more may be waiting: the new poller fires at once.
+        "more": len(batch) >= settings.CHAT_POLL_LIMIT,
+        "fragment": True,
+    }
+
+
 def _render_batch(
     request: HtmxHttpRequest, room: Room, batch: list, **extra
 ) -> HttpResponse:
     # What the page now shows counts as read (not on empty polls: no writes).
-    services.room_mark_read(room=room, user=request.user, message_id=batch[-1].id)
-    context = _room_context(
-        request,
-        room,
-        message_list=batch,
-        after=batch[-1].id,
-        # A full batch means more may be waiting: the new poller fires at once.
-        more=len(batch) >= settings.CHAT_POLL_LIMIT,
-        fragment=True,
-        **extra,
-    )
+    services.room_mark_read(room=room, user_id=request.user.pk, message_id=batch[-1].id)
+    context = _room_context(request, room, **_batch_context(batch), **extra)
     return render(request, "chat/partials/messages.html", context)
 
 

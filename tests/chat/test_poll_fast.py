@@ -196,7 +196,7 @@ def test_new_messages_take_the_full_path_and_renew_the_grant(
     assert new_url != url and "t=" in new_url
 
 
-def test_a_delivering_poll_hands_back_a_young_grant_and_renews_an_older_one(
+def test_a_delivering_poll_hands_its_grant_back_and_only_the_full_path_renews_it(
     htmx_client, room, make_messages, soup, later
 ):
     from urllib.parse import parse_qs, urlsplit
@@ -209,9 +209,14 @@ def test_a_delivering_poll_hands_back_a_young_grant_and_renews_an_older_one(
     reused = soup(htmx_client.get(url)).select_one("#poller")["hx-get"]
     assert reused != url  # a new cursor...
     assert grant(reused) == grant(url)  # ...with the same grant: no signing
-    later(16)  # past a quarter of the grant's life
+    later(16)
     make_messages(room, 1)
-    renewed = soup(htmx_client.get(reused)).select_one("#poller")["hx-get"]
+    kept = soup(htmx_client.get(reused)).select_one("#poller")["hx-get"]
+    # The grant's word is not enough to extend it: no session or user was read.
+    assert grant(kept) == grant(url)
+    later(31)  # past half its life: the full path reads both and renews it
+    make_messages(room, 1)
+    renewed = soup(htmx_client.get(kept)).select_one("#poller")["hx-get"]
     assert grant(renewed) != grant(url)
 
 

@@ -75,6 +75,6 @@ def test_room_list_fragment_polls_itself(auth_client, room, soup):
 
 def test_mark_read_never_goes_backwards(room, user, make_messages):
     msgs = make_messages(room, 3)
-    services.room_mark_read(room=room, user=user, message_id=msgs[2].id)
-    services.room_mark_read(room=room, user=user, message_id=msgs[0].id)
+    services.room_mark_read(room=room, user_id=user.pk, message_id=msgs[2].id)
+    services.room_mark_read(room=room, user_id=user.pk, message_id=msgs[0].id)
     assert RoomVisit.objects.get(user=user, room=room).last_read_id == msgs[2].id

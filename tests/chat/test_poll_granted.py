@@ -1,0 +1,208 @@
+"""Polls that deliver on their grant: new messages without session or user
+reads (chat.views._granted_poll), exactly as the full path would draw them."""
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from chat import services
+from chat.models import RoomVisit
+from tests.conftest import ids
+
+pytestmark = pytest.mark.django_db
+
+
+def poller_url(client, room, soup) -> str:
+    page = soup(client.get(f"/rooms/{room.slug}/", headers={"HX-Request": ""}))
+    return page.select_one("#poller")["hx-get"]
+
+
+def grantless(url: str) -> str:
+    """The same poll without its grant: the full path answers it."""
+    path, _, query = url.partition("?")
+    kept = [p for p in query.split("&") if not p.startswith(("t=", "v="))]
+    return f"{path}?{'&'.join(kept)}"
+
+
+def test_delivers_without_reading_the_session_or_the_user(
+    htmx_client, room, other_user, make_messages, soup, django_assert_num_queries
+):
+    url = poller_url(htmx_client, room, soup)
+    sent = make_messages(room, 2, author=other_user)
+    # The poll's check, the room's access rule, the messages, the read mark.
+    with django_assert_num_queries(4) as queries:
+        response = htmx_client.get(url)
+    assert response.status_code == 200
+    assert ids(soup(response)) == [m.id for m in sent]
+    sqls = [q["sql"] for q in queries.captured_queries]
+    assert not any("session_data" in sql for sql in sqls)
+    assert sqls[-1].lstrip().upper().startswith("UPDATE")
+
+
+@pytest.fixture
+def mixed_batch(room, user, other_user, make_messages):
+    """One of each look: own, another's, one mentioning the viewer, /me, a
+    system notice (no author), a join notice."""
+    make_messages(room, 1)
+    make_messages(room, 1, author=other_user)
+    services.message_create(room=room, author=other_user, content="hi @alice")
+    services.message_create(room=room, author=other_user, content="/me waves")
+    services.system_notice_create(room=room, text="The room was renamed.")
+    services.room_join(room=room, user=other_user)
+
+
+@pytest.fixture
+def mixed_batch_after(htmx_client, room, soup, request):
+    """The poller's URL from before the mixed batch was sent."""
+    url = poller_url(htmx_client, room, soup)
+    request.getfixturevalue("mixed_batch")
+    return url
+
+
+def test_draws_every_kind_of_message_as_the_full_path_does(
+    htmx_client, room, soup, mixed_batch_after
+):
+    url = mixed_batch_after
+    with CaptureQueriesContext(connection) as queries:
+        granted = soup(htmx_client.get(url))
+    assert not any("session_data" in q["sql"] for q in queries.captured_queries)
+    full = soup(htmx_client.get(grantless(url)))
+    assert len(granted.select("article")) == 6
+    assert [str(a) for a in granted.select("article")] == [
+        str(a) for a in full.select("article")
+    ]
+    for hook in ("#presence", "#typing"):
+        assert str(granted.select_one(hook)) == str(full.select_one(hook))
+    assert granted.select_one("#poller input")["value"] == str(ids(full)[-1])
+
+
+def test_draws_them_in_the_viewers_language(
+    htmx_client, room, other_user, soup, mixed_batch_after
+):
+    spanish = {"Accept-Language": "es"}
+    granted = soup(htmx_client.get(mixed_batch_after, headers=spanish))
+    full = soup(htmx_client.get(grantless(mixed_batch_after), headers=spanish))
+    joined = granted.select_one("[data-kind=join]").get_text(" ", strip=True)
+    assert "bob" in joined and "joined" not in joined
+    assert str(granted.select_one("[data-kind=join]")) == str(
+        full.select_one("[data-kind=join]")
+    )
+
+
+def test_carries_the_headers_of_the_full_path(htmx_client, room, make_messages, soup):
+    url = poller_url(htmx_client, room, soup)
+    make_messages(room, 1)
+    granted = htmx_client.get(url)
+    full = htmx_client.get(grantless(url))
+    assert granted.status_code == full.status_code == 200
+    for name in (
+        "Content-Type",
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Content-Language",
+    ):
+        assert granted[name] == full[name], name
+    vary = {v.strip() for v in granted["Vary"].split(",")}
+    assert vary == {v.strip() for v in full["Vary"].split(",")}
+    assert {"HX-Request", "Cookie", "Accept-Language"} <= vary
+
+
+def test_marks_what_it_delivered_as_read(htmx_client, user, room, other_user, soup):
+    url = poller_url(htmx_client, room, soup)
+    sent = services.message_create(room=room, author=other_user, content="new")
+    assert htmx_client.get(url).status_code == 200
+    visit = RoomVisit.objects.get(room=room, user=user)
+    assert visit.last_read_id == sent.id
+
+
+def test_hands_the_cursor_on_and_the_next_poll_is_empty(
+    htmx_client, room, make_messages, soup
+):
+    url = poller_url(htmx_client, room, soup)
+    make_messages(room, 2)
+    page = soup(htmx_client.get(url))
+    again = htmx_client.get(page.select_one("#poller")["hx-get"])
+    assert again.status_code == 204
+
+
+def test_a_full_batch_fires_the_next_poll_at_once(
+    htmx_client, room, make_messages, soup, settings
+):
+    settings.CHAT_POLL_LIMIT = 3
+    url = poller_url(htmx_client, room, soup)
+    sent = make_messages(room, 5)
+    page = soup(htmx_client.get(url))
+    assert ids(page) == [m.id for m in sent[:3]]
+    poller = page.select_one("#poller")
+    assert poller["hx-trigger"].startswith("load")
+    rest = soup(htmx_client.get(poller["hx-get"]))
+    assert ids(rest) == [m.id for m in sent[3:]]
+    assert not rest.select_one("#poller")["hx-trigger"].startswith("load")
+
+
+def test_a_deactivated_user_gets_nothing_new_even_with_a_young_grant(
+    htmx_client, user, room, other_user, soup
+):
+    url = poller_url(htmx_client, room, soup)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    services.message_create(room=room, author=other_user, content="secret")
+    response = htmx_client.get(url)
+    assert response.has_header("HX-Redirect")
+    assert b"secret" not in response.content
+
+
+def test_a_removed_member_gets_nothing_new_even_with_a_young_grant(
+    make_user, user, soup
+):
+    room = services.room_create(name="Inner", created_by=user, is_private=True)
+    bob = make_user("bob")
+    room.members.add(bob)
+    client = Client(headers={"HX-Request": "true"})
+    client.force_login(bob)
+    url = poller_url(client, room, soup)
+    room.members.remove(bob)
+    services.message_create(room=room, author=user, content="secret")
+    response = client.get(url)
+    assert response.status_code == 404
+    assert b"secret" not in response.content
+
+
+def test_a_member_of_a_private_room_gets_its_messages(make_user, user, soup):
+    room = services.room_create(name="Inner", created_by=user, is_private=True)
+    bob = make_user("bob")
+    room.members.add(bob)
+    client = Client(headers={"HX-Request": "true"})
+    client.force_login(bob)
+    url = poller_url(client, room, soup)
+    sent = services.message_create(room=room, author=user, content="for members")
+    with CaptureQueriesContext(connection) as queries:
+        page = soup(client.get(url))
+    assert ids(page) == [sent.id]
+    assert not any("session_data" in q["sql"] for q in queries.captured_queries)
+
+
+def test_logout_ends_delivery_at_once(htmx_client, room, other_user, soup):
+    url = poller_url(htmx_client, room, soup)
+    htmx_client.post("/accounts/logout/")
+    services.message_create(room=room, author=other_user, content="secret")
+    response = htmx_client.get(url, headers={"HX-Current-URL": "http://t/rooms/x/"})
+    assert response.has_header("HX-Redirect")
+    assert b"secret" not in response.content
+
+
+def test_another_sessions_cookie_takes_the_full_path(
+    htmx_client, user, room, other_user, soup
+):
+    url = poller_url(htmx_client, room, soup)
+    services.message_create(room=room, author=other_user, content="new")
+    other = Client(headers={"HX-Request": "true"})
+    other.force_login(user)  # the same user, another session
+    with CaptureQueriesContext(connection) as queries:
+        assert other.get(url).status_code == 200
+    assert any("session_data" in q["sql"] for q in queries.captured_queries)
+    assert settings.SESSION_COOKIE_NAME in other.cookies
