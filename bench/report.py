@@ -162,6 +162,22 @@ def markdown(result: dict) -> str:
         "With a 2 s poll interval a message waits 1 s for the next poll on "
         "average and 2 s at worst, so p50 ≈ 1 s and p99 ≈ 2 s is the design's "
         "own floor; more than that is queueing in the server.",
+    ]
+    inside = b.get("in_process")
+    if inside:
+        lines += [
+            "",
+            "Nearly every poll in this load delivers. One that delivers two "
+            "messages, through the WSGI application alone (`bench/inprocess.py`, "
+            "alternating pairs): on its grant (`chat.views._granted_poll`: the "
+            "room's access rule and the messages in two plain queries, the read "
+            f"mark as one UPDATE, no session or user read) {inside['granted_us']} "
+            f"µs; without a grant (the full path) {inside['full_us']} µs; a ratio "
+            f"of **{inside['ratio']:.2f}** (pairs: "
+            + ", ".join(f"{r:.2f}" for r in inside["pair_ratios"])
+            + ").",
+        ]
+    lines += [
         "",
         "## (c) Cost against history size",
         "",

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load import delivery  # noqa: E402
-from tests.concurrency.harness import next_poll_url  # noqa: E402
+from tests.concurrency.harness import message_ids, next_poll_url  # noqa: E402
 from tests.servers import (  # noqa: E402
     Gunicorn,
     collectstatic,
@@ -244,6 +244,40 @@ def in_process(chat, bare, cookie, room, *, rounds) -> dict:
     return result
 
 
+def delivering_in_process(chat, cookie, room, *, rounds) -> dict:
+    """A poll that delivers two messages, through the WSGI application alone:
+    on its grant (chat.views._granted_poll) and without it (the full path:
+    session, user, room, messages, render), in alternating pairs. Every poll
+    in part (b) is one of these."""
+    _, page = get(chat.url, f"/rooms/{room}/", cookie)
+    ids = sorted(message_ids(page))
+    url = re.sub(r"after=\d+", f"after={ids[-3]}", poll_url(chat.url, cookie, room))
+    grantless = re.sub(r"&(t|v)=[^&]*", "", url)
+    runs: dict[str, list[float]] = {"granted": [], "full": []}
+    for n in range(rounds):
+        for which in ("granted", "full") if n % 2 == 0 else ("full", "granted"):
+            path = url if which == "granted" else grantless
+            args = ["config.wsgi:application", path, "--cookie", cookie, "--htmx"]
+            out = json.loads(run(chat.env, sys.executable, "bench/inprocess.py", *args))
+            if out["status"] != "200 OK":
+                raise RuntimeError(f"in-process {which} answered {out['status']}")
+            runs[which].append(out["us_per_request"])
+    ratio, pair_ratios = _paired(
+        [g / f for g, f in zip(runs["granted"], runs["full"], strict=True)]
+    )
+    result = {
+        "granted_us": _median(runs["granted"]),
+        "full_us": _median(runs["full"]),
+        "ratio": ratio,
+        "pair_ratios": pair_ratios,
+    }
+    log(
+        f"(b) a delivering poll in process: on its grant {result['granted_us']} µs, "
+        f"full path {result['full_us']} µs (ratio {ratio})"
+    )
+    return result
+
+
 def part_c(chat, cookie, rooms, *, seconds, rounds) -> dict:
     """Empty poll and room page, small history beside a huge one, in pairs
     run back to back (alternating which goes first); the ratio is the median
@@ -386,6 +420,10 @@ def main() -> None:
                 result["b"] = "b" in parts and delivery(
                     chat.url, seed["clients"], seed["senders"], seconds=args.seconds
                 )
+                if result["b"]:
+                    result["b"]["in_process"] = delivering_in_process(
+                        chat, cookie, seed["poll_room"], rounds=2 if args.quick else 4
+                    )
                 result["d"] = {
                     "rss_mb_start": rss_before,
                     "rss_mb_end_of_b": rss_mb(chat.pids()),

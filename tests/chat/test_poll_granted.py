@@ -206,3 +206,23 @@ def test_another_sessions_cookie_takes_the_full_path(
         assert other.get(url).status_code == 200
     assert any("session_data" in q["sql"] for q in queries.captured_queries)
     assert settings.SESSION_COOKIE_NAME in other.cookies
+
+
+def test_a_password_change_ends_other_sessions_grants_within_half_their_life(
+    htmx_client, user, room, other_user, soup, monkeypatch
+):
+    """Django ends a session whose user changed password when it next reads
+    it; the grant does not read it, so the documented window applies."""
+    import time
+
+    url = poller_url(htmx_client, room, soup)
+    user.set_password("a-new-long-password")
+    user.save()
+    services.message_create(room=room, author=other_user, content="first")
+    assert htmx_client.get(url).status_code == 200  # within the window
+    services.message_create(room=room, author=other_user, content="second")
+    later = time.time() + settings.CHAT_POLL_TOKEN_MAX_AGE / 2 + 1
+    monkeypatch.setattr("chat.polltoken.time.time", lambda: later)
+    response = htmx_client.get(url, headers={"HX-Current-URL": "http://t/rooms/x/"})
+    assert response.has_header("HX-Redirect")
+    assert b"second" not in response.content
