@@ -5,7 +5,7 @@ from collections.abc import Callable
 import pytest
 from bs4 import BeautifulSoup
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 
 from chat import presence, ratelimit, services
@@ -14,16 +14,19 @@ from chat.models import Message, Room
 PASSWORD = "a-long-test-password"
 
 
+def _forget() -> None:
+    for alias in caches:  # the shared cache and the rendered messages
+        caches[alias].clear()
+    presence.forget_local()
+    ratelimit._local.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate-limit counters and the like must not leak from test to test."""
-    cache.clear()
-    presence.forget_local()
-    ratelimit._local.clear()
+    _forget()
     yield
-    cache.clear()
-    presence.forget_local()
-    ratelimit._local.clear()
+    _forget()
 
 
 @pytest.fixture
