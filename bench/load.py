@@ -88,6 +88,8 @@ class LoadResult:
     errors: list[str] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     polls: int = 0
+    poll_seconds: list[float] = field(default_factory=list)  # response times
+    send_seconds: list[float] = field(default_factory=list)
     clients_by_room: dict[str, list[int]] = field(default_factory=dict)
     final: dict[str, int] = field(default_factory=dict)  # room: last id sent
     drain_seconds: float = 0.0
@@ -120,6 +122,7 @@ async def _browser(n, base, client, result: LoadResult, start, stop, ready):
             if now > stop[0] and (result.final.get(room) in seen or now > stop[1]):
                 return
             status, body = await conn.request("GET", url)
+            result.poll_seconds.append(time.monotonic() - now)
             now = time.monotonic()
             result.polls += 1
             result.count(status)
@@ -154,10 +157,12 @@ async def _sender(base, sender, result: LoadResult, start, seconds):
             await asyncio.sleep(max(0, began + i - time.monotonic()))
             text = f"{room}-message-{i}"
             form = urlencode({"content": text, "after": after})
+            posted = time.monotonic()
             status, body = await conn.request(
                 "POST", f"/rooms/{room}/messages/", body=form
             )
             acked = time.monotonic()
+            result.send_seconds.append(acked - posted)
             result.count(status)
             mid = own_message_id(body, text) if status == 200 else None
             if mid is None:
@@ -207,10 +212,15 @@ def delivery(base, clients, senders, *, seconds=60, drain=30.0) -> dict:
                 latencies.append(max(0.0, seen - acked))
     latencies.sort()
 
-    def pct(p: float) -> float | None:
-        if not latencies:
+    def pct(p: float, values: list[float] | None = None) -> float | None:
+        values = latencies if values is None else sorted(values)
+        if not values:
             return None
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 3)
+        return round(values[min(len(values) - 1, int(p * len(values)))], 3)
+
+    def ms(p: float, values: list[float]) -> float | None:
+        seconds = pct(p, values)
+        return None if seconds is None else round(seconds * 1000, 1)
 
     errors = sum(n for s, n in result.statuses.items() if not 200 <= s < 300)
     return {
@@ -224,6 +234,12 @@ def delivery(base, clients, senders, *, seconds=60, drain=30.0) -> dict:
         "latency_p99_s": pct(0.99),
         "latency_max_s": round(latencies[-1], 3) if latencies else None,
         "drain_s": round(result.drain_seconds, 1),
+        # How long the server took to answer, as the browsers and senders saw
+        # it: what the server adds to the poll interval.
+        "poll_p50_ms": ms(0.50, result.poll_seconds),
+        "poll_p99_ms": ms(0.99, result.poll_seconds),
+        "send_p50_ms": ms(0.50, result.send_seconds),
+        "send_p99_ms": ms(0.99, result.send_seconds),
         "lost": lost,
         "duplicated": result.duplicates,
         "http_errors": errors + len(result.errors),

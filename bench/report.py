@@ -163,6 +163,13 @@ def markdown(result: dict) -> str:
         "average and 2 s at worst, so p50 ≈ 1 s and p99 ≈ 2 s is the design's "
         "own floor; more than that is queueing in the server.",
     ]
+    if b.get("poll_p99_ms") is not None:
+        lines += [
+            "",
+            f"The server's answers, as the browsers saw them: polls p50 "
+            f"{b['poll_p50_ms']} ms, p99 {b['poll_p99_ms']} ms; sends p50 "
+            f"{b['send_p50_ms']} ms, p99 {b['send_p99_ms']} ms.",
+        ]
     inside = b.get("in_process")
     if inside:
         lines += [
