@@ -7,12 +7,12 @@ carries its poller's signed grant (chat.polltoken) is answered here, first in
 the stack: one HMAC check, one query (the session's row is alive and the room
 has nothing new), a shared-cache read for the room's activity at most once a
 second per room and process, and a 204 with the headers the rest of the stack
-would add. A poll with something new goes down the stack with the checked
-grant as `request.poll_grant`, and the view delivers on its word, without
-reading the session or the user. Anything else (changed activity, an old,
-foreign or missing grant, another session's cookie or a dead one, anything
-unusual in the query) goes down the whole stack to chat.views.room_messages
-unchanged.
+would add. A poll with something new (messages, or a change in who is here
+or typing) goes down the stack with the checked grant as `request.poll_grant`,
+and the view answers on its word, without reading the session or the user.
+Anything else (an old, foreign or missing grant, another session's cookie or a
+dead one, anything unusual in the query) goes down the whole stack to
+chat.views.room_messages unchanged.
 """
 
 import re
@@ -115,14 +115,12 @@ class FastPollMiddleware:
         )
         if not check.session_alive:
             return None
-        if check.has_new:
-            # The view renders them on the grant's word, without reading the
+        if check.has_new or activity.version != query.get("v"):
+            # The view answers on the grant's word, without reading the
             # session or the user (chat.views.room_messages).
             request.poll_grant = polltoken.GrantedPoll(
                 grant=grant, token=query["t"], after=after, activity=activity
             )
-            return None
-        if activity.version != query.get("v"):
             return None
         return self._no_content(secure)
 

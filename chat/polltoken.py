@@ -2,14 +2,15 @@
 
 The poller's URL carries `t`, a signed {user, room, slug, session, issued-at}.
 A poll with a fresh grant and nothing new is answered 204 after one HMAC check
-and one indexed query (chat.middleware). With something new, the view delivers
-on the grant too, reading the room's access rule afresh (an active user; a
-member, for a private room) in the query that fetches the messages, but not
-the session's data or the user's row, and hands the same grant back. An old or
+and one indexed query (chat.middleware). With something new (messages, or a
+change in who is here or typing), the view answers on the grant too, reading
+the room's access rule afresh (an active user; a member, for a private room)
+with the room, but not the session's data or the user's row, and hands the
+same grant back. An old or
 invalid grant takes the full path: session, user, access check, render, and a
 new grant in the new poller. So a grant lives at most CHAT_POLL_TOKEN_MAX_AGE
-/ 2 seconds: a user who loses access to a room gets nothing new from it at
-once, and has empty polls answered for that long at most.
+/ 2 seconds (honoured_for): a user who loses access to a room gets nothing new
+from it at once, and has empty polls answered for that long at most.
 
 A grant names the session that asked for it (a hash of its key), and counts
 only when the request carries that session's cookie and the session's row is
@@ -20,6 +21,7 @@ and a grant copied out of a page is worthless without the cookie.
 
 import hashlib
 import time
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -39,6 +41,7 @@ class Grant:
     username: str
     session: str  # hash of the session key
     issued_at: int
+    spread: float  # in [0, 1): where in the window this grant stops counting
 
 
 @dataclass(frozen=True)
@@ -103,14 +106,22 @@ def issue(
     return _signer().sign_object(payload)
 
 
+def honoured_for(grant: Grant) -> float:
+    """Seconds a grant skips the full path: between a quarter and half of
+    CHAT_POLL_TOKEN_MAX_AGE, each grant its own share. Tabs opened together (a
+    meeting, a restart) then renew theirs over a quarter of the window rather
+    than all in the same second, which would queue every poll behind them."""
+    return settings.CHAT_POLL_TOKEN_MAX_AGE / 4 * (1 + grant.spread)
+
+
 def verify(token: str, *, slug: str) -> Grant | None:
     """The grant if `token` is genuine, for this slug, and young enough to
-    skip the full path (half its life: the full path renews it in time)."""
+    skip the full path (see honoured_for; the full path renews it)."""
     grant = _unsign(token, _signer())
     if grant is None:
         return None
     age = time.time() - grant.issued_at
-    if grant.slug != slug or not 0 <= age < settings.CHAT_POLL_TOKEN_MAX_AGE / 2:
+    if grant.slug != slug or not 0 <= age < honoured_for(grant):
         return None
     return grant
 
@@ -130,6 +141,7 @@ def _unsign(token: str, signer: signing.Signer) -> Grant | None:
             username=str(data["n"]),
             session=str(data["k"]),
             issued_at=int(data["t"]),
+            spread=zlib.crc32(token.encode()) / 2**32,
         )
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None

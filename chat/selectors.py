@@ -263,9 +263,9 @@ def _instances(db, model, fields, rows) -> list:
 
 def granted_batch(*, room_id: int, user_id: int, after: int) -> Batch | None:
     """For a poll its grant authorises (chat.middleware): the room and its
-    messages after `after`, by the same rule as room_get (an active user; a
-    member, for a private room) read afresh. None when the rule no longer
-    holds or nothing is new: the full path then answers.
+    messages after `after` (perhaps none), by the same rule as room_get (an
+    active user; a member, for a private room) read afresh. None when the rule
+    no longer holds: the full path then answers.
 
     Two queries written out: every poll that delivers runs this, and the
     ORM's query building costs several times what running them does."""
@@ -278,8 +278,6 @@ def granted_batch(*, room_id: int, user_id: int, after: int) -> Batch | None:
             return None
         cursor.execute(messages_sql, [room_id, after, settings.CHAT_POLL_LIMIT])
         rows = cursor.fetchall()
-    if not rows:
-        return None
     messages = _instances(db, Message, _MESSAGE_FIELDS, [r[:-1] for r in rows])
     # Each author as select_related("user") would give it, with only the
     # name loaded (the rest is deferred: nothing the partials show).

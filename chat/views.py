@@ -299,18 +299,16 @@ def _poll(request: HtmxHttpRequest, room: Room, *, after: int) -> HttpResponse:
 def _granted_poll(
     request: HtmxHttpRequest, granted: polltoken.GrantedPoll
 ) -> HttpResponse | None:
-    """New messages for a poll its grant authorises; None, for the full path,
-    when the room's access rule no longer holds for the grant's user."""
+    """A poll its grant authorises, with new messages or changed activity;
+    None, for the full path, when the room's access rule no longer holds for
+    the grant's user."""
     grant = granted.grant
     batch = selectors.granted_batch(
         room_id=grant.room_id, user_id=grant.user_id, after=granted.after
     )
     if batch is None:
         return None
-    services.room_mark_read(
-        room=batch.room, user_id=grant.user_id, message_id=batch.messages[-1].id
-    )
-    context = {
+    viewer = {
         "room": batch.room,
         "viewer_id": grant.user_id,
         "viewer_name": grant.username,
@@ -318,9 +316,18 @@ def _granted_poll(
         # and the user, issues a new one.
         "poll_token": granted.token,
         "activity": granted.activity,
-        **_batch_context(batch.messages),
     }
-    response = render(request, "chat/partials/messages.html", context)
+    if batch.messages:
+        services.room_mark_read(
+            room=batch.room, user_id=grant.user_id, message_id=batch.messages[-1].id
+        )
+        template = "chat/partials/messages.html"
+        context = viewer | _batch_context(batch.messages)
+    else:
+        # Only who is here or typing changed: the poller, and that, out of band.
+        template = "chat/partials/poller_renewal.html"
+        context = viewer | {"after": granted.after}
+    response = render(request, template, context)
     # What it holds depends on the session cookie, as on the full path.
     patch_vary_headers(response, ["Cookie"])
     return response

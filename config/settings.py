@@ -296,9 +296,10 @@ CHAT_MAX_LENGTH = 4000  # characters in one message
 # Per user, shared across processes through the cache; "0" turns one off.
 CHAT_SEND_RATE = os.environ.get("CHAT_SEND_RATE", "10/10s")
 CHAT_POLL_RATE = os.environ.get("CHAT_POLL_RATE", "5/s")
-# The poller's signed grant (chat.polltoken) lets empty polls skip the session
-# and user reads. A logout or an expired session ends it at the next poll; lost
-# access to a room (or a deactivated user) within half this many seconds.
+# The poller's signed grant (chat.polltoken) lets polls skip the session and
+# user reads. A logout or an expired session ends it at the next poll; each
+# grant counts for between a quarter and half of this many seconds, which
+# bounds what it does not re-read (see SECURITY.md).
 CHAT_POLL_TOKEN_MAX_AGE = int(os.environ.get("CHAT_POLL_TOKEN_MAX_AGE", "60"))
 # Test-only: a random delay (ms) per request so that sends and polls overlap
 # in the browser tests. Never set in production.

@@ -209,7 +209,7 @@ def test_a_delivering_poll_hands_its_grant_back_and_only_the_full_path_renews_it
     reused = soup(htmx_client.get(url)).select_one("#poller")["hx-get"]
     assert reused != url  # a new cursor...
     assert grant(reused) == grant(url)  # ...with the same grant: no signing
-    later(16)
+    later(14)  # within the shortest life a grant gets (a quarter of the window)
     make_messages(room, 1)
     kept = soup(htmx_client.get(reused)).select_one("#poller")["hx-get"]
     # The grant's word is not enough to extend it: no session or user was read.
@@ -337,3 +337,33 @@ def test_without_session_rows_every_poll_takes_the_full_path(
     assert response.status_code == 200  # the full path renews the poller
     assert soup(response).select_one("#poller")
     assert any("auth_user" in q["sql"] for q in queries.captured_queries)
+
+
+def test_each_grant_counts_for_its_own_share_of_the_window(settings, monkeypatch):
+    """Between a quarter and half of CHAT_POLL_TOKEN_MAX_AGE, so that tabs
+    opened together do not all take the full path in the same second."""
+
+    def at(moment: float) -> None:
+        monkeypatch.setattr("chat.polltoken.time.time", lambda: moment)
+
+    now = float(int(time.time()))  # grants carry whole seconds
+    at(now)
+    tokens = [
+        polltoken.issue(user_id=n, room_id=1, slug="x", username="a", session_key="s")
+        for n in range(200)
+    ]
+    lives = []
+    for token in tokens:
+        life = polltoken.honoured_for(polltoken.verify(token, slug="x"))
+        assert life >= settings.CHAT_POLL_TOKEN_MAX_AGE / 4
+        assert life < settings.CHAT_POLL_TOKEN_MAX_AGE / 2
+        lives.append(life)
+        at(now + life - 0.01)
+        assert polltoken.verify(token, slug="x") is not None
+        at(now + life + 0.01)
+        assert polltoken.verify(token, slug="x") is None
+        at(now)
+    # Spread over the whole quarter, not bunched: every 3 s slice has some.
+    quarter = settings.CHAT_POLL_TOKEN_MAX_AGE / 4
+    slices = {int((life - quarter) // 3) for life in lives}
+    assert slices == set(range(int(quarter // 3)))

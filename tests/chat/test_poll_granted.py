@@ -254,3 +254,39 @@ def test_a_password_change_ends_other_sessions_grants_within_half_their_life(
     response = htmx_client.get(url, headers={"HX-Current-URL": "http://t/rooms/x/"})
     assert response.has_header("HX-Redirect")
     assert b"second" not in response.content
+
+
+def test_a_change_in_who_is_typing_is_answered_on_the_grant(
+    htmx_client, room, other_user, soup, reads
+):
+    bob = Client(headers={"HX-Request": "true"})
+    bob.force_login(other_user)
+    poller_url(bob, room, soup)  # bob is in the room (and has joined it)
+    url = poller_url(htmx_client, room, soup)
+    assert htmx_client.get(url).status_code == 204
+    bob.post(f"/rooms/{room.slug}/typing/", {"content": "hel"})
+    reads.update(session=0, user=0)
+    page = soup(htmx_client.get(url))
+    assert reads == {"session": 0, "user": 0}
+    assert page.select("article") == []
+    assert page.select_one("#typing")["hx-swap-oob"] == "true"
+    assert "bob" in page.select_one("#typing").get_text()
+    poller = page.select_one("#poller")["hx-get"]
+    assert poller.split("t=")[1].split("&")[0] == url.split("t=")[1].split("&")[0]
+    assert htmx_client.get(poller).status_code == 204  # the page is current again
+
+
+def test_a_removed_member_sees_no_change_in_who_is_here(make_user, user, soup):
+    room = services.room_create(name="Inner", created_by=user, is_private=True)
+    bob, carol = make_user("bob"), make_user("carol")
+    room.members.add(bob, carol)
+    client = Client(headers={"HX-Request": "true"})
+    client.force_login(bob)
+    url = poller_url(client, room, soup)
+    room.members.remove(bob)
+    other = Client(headers={"HX-Request": "true"})
+    other.force_login(carol)
+    poller_url(other, room, soup)  # carol arrives
+    response = client.get(url)
+    assert response.status_code == 404
+    assert b"carol" not in response.content
