@@ -1,6 +1,7 @@
 """Fixtures for fragment tests: a logged-in client, an htmx client, soup."""
 
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 from bs4 import BeautifulSoup
@@ -60,6 +61,18 @@ def make_room(user) -> Callable[..., Room]:
 @pytest.fixture
 def room(make_room) -> Room:
     return make_room("General")
+
+
+@pytest.fixture
+def inner_room(user, make_user) -> SimpleNamespace:
+    """A private room of alice's with bob as a member: .room, .member (bob),
+    .client (bob's, logged in, every request from htmx)."""
+    room = services.room_create(name="Inner", created_by=user, is_private=True)
+    bob = make_user("bob")
+    room.members.add(bob)
+    client = Client(headers={"HX-Request": "true"})
+    client.force_login(bob)
+    return SimpleNamespace(room=room, member=bob, client=client)
 
 
 @pytest.fixture

@@ -261,16 +261,10 @@ def test_a_grant_past_half_its_life_takes_the_full_path(htmx_client, room, soup,
     assert htmx_client.get(url).status_code == 200
 
 
-def test_user_who_lost_access_is_refused_once_the_grant_ages(
-    make_user, user, soup, later
-):
-    room = services.room_create(name="Inner", created_by=user, is_private=True)
-    bob = make_user("bob")
-    room.members.add(bob)
-    client = Client(headers={"HX-Request": "true"})
-    client.force_login(bob)
+def test_user_who_lost_access_is_refused_once_the_grant_ages(inner_room, soup, later):
+    room, client = inner_room.room, inner_room.client
     url = poller_url(client, room, soup)
-    room.members.remove(bob)
+    room.members.remove(inner_room.member)
     later(31)
     assert client.get(url).status_code == 404
 

@@ -183,27 +183,19 @@ def test_a_deactivated_user_gets_nothing_new_even_with_a_young_grant(
 
 
 def test_a_removed_member_gets_nothing_new_even_with_a_young_grant(
-    make_user, user, soup
+    inner_room, user, soup
 ):
-    room = services.room_create(name="Inner", created_by=user, is_private=True)
-    bob = make_user("bob")
-    room.members.add(bob)
-    client = Client(headers={"HX-Request": "true"})
-    client.force_login(bob)
+    room, client = inner_room.room, inner_room.client
     url = poller_url(client, room, soup)
-    room.members.remove(bob)
+    room.members.remove(inner_room.member)
     services.message_create(room=room, author=user, content="secret")
     response = client.get(url)
     assert response.status_code == 404
     assert b"secret" not in response.content
 
 
-def test_a_member_of_a_private_room_gets_its_messages(make_user, user, soup, reads):
-    room = services.room_create(name="Inner", created_by=user, is_private=True)
-    bob = make_user("bob")
-    room.members.add(bob)
-    client = Client(headers={"HX-Request": "true"})
-    client.force_login(bob)
+def test_a_member_of_a_private_room_gets_its_messages(inner_room, user, soup, reads):
+    room, client = inner_room.room, inner_room.client
     url = poller_url(client, room, soup)
     sent = services.message_create(room=room, author=user, content="for members")
     reads.update(session=0, user=0)
@@ -276,14 +268,12 @@ def test_a_change_in_who_is_typing_is_answered_on_the_grant(
     assert htmx_client.get(poller).status_code == 204  # the page is current again
 
 
-def test_a_removed_member_sees_no_change_in_who_is_here(make_user, user, soup):
-    room = services.room_create(name="Inner", created_by=user, is_private=True)
-    bob, carol = make_user("bob"), make_user("carol")
-    room.members.add(bob, carol)
-    client = Client(headers={"HX-Request": "true"})
-    client.force_login(bob)
+def test_a_removed_member_sees_no_change_in_who_is_here(inner_room, make_user, soup):
+    room, client = inner_room.room, inner_room.client
+    carol = make_user("carol")
+    room.members.add(carol)
     url = poller_url(client, room, soup)
-    room.members.remove(bob)
+    room.members.remove(inner_room.member)
     other = Client(headers={"HX-Request": "true"})
     other.force_login(carol)
     poller_url(other, room, soup)  # carol arrives
