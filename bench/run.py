@@ -211,32 +211,41 @@ def part_a(chat, bare, cookie, room, *, seconds, levels, rounds) -> dict:
     }
 
 
+def _in_process_pairs(first, second, *, rounds, status) -> tuple[dict, dict]:
+    """Two requests through the WSGI application alone (bench/inprocess.py),
+    in alternating pairs. `first` and `second` are (name, how) with how() the
+    environment and arguments of one run. Their µs per request (medians), and
+    first / second as the median of the pairs' ratios."""
+    runs: dict[str, list[float]] = {first[0]: [], second[0]: []}
+    for n in range(rounds):
+        for name, how in (first, second) if n % 2 == 0 else (second, first):
+            env, args = how()
+            out = json.loads(run(env, sys.executable, "bench/inprocess.py", *args))
+            if out["status"] != status:
+                raise RuntimeError(f"in-process {name} answered {out['status']}")
+            runs[name].append(out["us_per_request"])
+    ratio, pair_ratios = _paired(
+        [a / b for a, b in zip(runs[first[0]], runs[second[0]], strict=True)]
+    )
+    medians = {f"{name}_us": _median(values) for name, values in runs.items()}
+    return medians, {"ratio": ratio, "pair_ratios": pair_ratios}
+
+
+def _chat_request(chat, cookie, path: str) -> tuple[dict, list[str]]:
+    return chat.env, ["config.wsgi:application", path, "--cookie", cookie, "--htmx"]
+
+
 def in_process(chat, bare, cookie, room, *, rounds) -> dict:
     """The same two requests through the WSGI application alone (see
     bench/inprocess.py), in alternating pairs: the per-request cost inside
     Django, without gunicorn and sockets."""
-    runs: dict[str, list[float]] = {"bare": [], "chat": []}
-    for n in range(rounds):
-        for which in ("bare", "chat") if n % 2 == 0 else ("chat", "bare"):
-            if which == "bare":
-                env, args = bare.env, [bare.env["GUNICORN_WSGI_APP"], "/poll"]
-            else:
-                path = poll_url(chat.url, cookie, room)
-                env = chat.env
-                args = ["config.wsgi:application", path, "--cookie", cookie, "--htmx"]
-            out = json.loads(run(env, sys.executable, "bench/inprocess.py", *args))
-            if out["status"] != "204 No Content":
-                raise RuntimeError(f"in-process {which} answered {out['status']}")
-            runs[which].append(out["us_per_request"])
-    ratio, pair_ratios = _paired(
-        [b / c for b, c in zip(runs["bare"], runs["chat"], strict=True)]
+    medians, ratio = _in_process_pairs(
+        ("bare", lambda: (bare.env, [bare.env["GUNICORN_WSGI_APP"], "/poll"])),
+        ("chat", lambda: _chat_request(chat, cookie, poll_url(chat.url, cookie, room))),
+        rounds=rounds,
+        status="204 No Content",
     )
-    result = {
-        "bare_us": _median(runs["bare"]),
-        "chat_us": _median(runs["chat"]),
-        "ratio": ratio,
-        "pair_ratios": pair_ratios,
-    }
+    result = medians | ratio
     log(
         f"(a) in process: bare {result['bare_us']} µs, chat {result['chat_us']} µs "
         f"per request, ratio {result['ratio']} (median of {result['pair_ratios']})"
@@ -252,34 +261,24 @@ def delivering_in_process(chat, cookie, room, *, rounds) -> dict:
     _, page = get(chat.url, f"/rooms/{room}/", cookie)
     ids = sorted(message_ids(page))
 
-    def delivering() -> str:
-        # A fresh grant for each run: one past half its life takes the full path.
+    def delivering(*, grant: bool) -> tuple[dict, list[str]]:
+        # A fresh grant for each run: one past its life takes the full path.
         url = poll_url(chat.url, cookie, room)
-        return re.sub(r"after=\d+", f"after={ids[-3]}", url)
+        url = re.sub(r"after=\d+", f"after={ids[-3]}", url)
+        if not grant:
+            url = re.sub(r"&(t|v)=[^&]*", "", url)
+        return _chat_request(chat, cookie, url)
 
-    runs: dict[str, list[float]] = {"granted": [], "full": []}
-    for n in range(rounds):
-        for which in ("granted", "full") if n % 2 == 0 else ("full", "granted"):
-            path = delivering()
-            if which == "full":
-                path = re.sub(r"&(t|v)=[^&]*", "", path)
-            args = ["config.wsgi:application", path, "--cookie", cookie, "--htmx"]
-            out = json.loads(run(chat.env, sys.executable, "bench/inprocess.py", *args))
-            if out["status"] != "200 OK":
-                raise RuntimeError(f"in-process {which} answered {out['status']}")
-            runs[which].append(out["us_per_request"])
-    ratio, pair_ratios = _paired(
-        [g / f for g, f in zip(runs["granted"], runs["full"], strict=True)]
+    medians, ratio = _in_process_pairs(
+        ("granted", lambda: delivering(grant=True)),
+        ("full", lambda: delivering(grant=False)),
+        rounds=rounds,
+        status="200 OK",
     )
-    result = {
-        "granted_us": _median(runs["granted"]),
-        "full_us": _median(runs["full"]),
-        "ratio": ratio,
-        "pair_ratios": pair_ratios,
-    }
+    result = medians | ratio
     log(
         f"(b) a delivering poll in process: on its grant {result['granted_us']} µs, "
-        f"full path {result['full_us']} µs (ratio {ratio})"
+        f"full path {result['full_us']} µs (ratio {result['ratio']})"
     )
     return result
 
