@@ -115,11 +115,16 @@ class FastPollMiddleware:
         )
         if not check.session_alive:
             return None
-        if check.has_new or activity.version != query.get("v"):
+        changed = activity.version != query.get("v")
+        if check.has_new or changed:
             # The view answers on the grant's word, without reading the
             # session or the user (chat.views.room_messages).
             request.poll_grant = polltoken.GrantedPoll(
-                grant=grant, token=query["t"], after=after, activity=activity
+                grant=grant,
+                token=query["t"],
+                after=after,
+                activity=activity,
+                activity_changed=changed,
             )
             return None
         return self._no_content(secure)

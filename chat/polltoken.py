@@ -53,6 +53,7 @@ class GrantedPoll:
     token: str  # as the poller sent it, handed back unchanged
     after: int
     activity: Activity
+    activity_changed: bool  # the page shows another version of it
 
 
 _signer_for: tuple[tuple, signing.Signer] | None = None

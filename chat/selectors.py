@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import import_module
+from weakref import WeakKeyDictionary
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -240,16 +241,29 @@ _ROOM_FIELDS = Room._meta.concrete_fields
 _MESSAGE_FIELDS = Message._meta.concrete_fields
 
 
+# Per connection (each thread has its own) and model: which columns need
+# which of the ORM's converters. Worked out once, not on every poll.
+_plans: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _converters(db, model, fields) -> list:
+    plans = _plans.setdefault(db, {})
+    plan = plans.get(model)
+    if plan is None:
+        plan = []
+        for i, field in enumerate(fields):
+            column = field.get_col(model._meta.db_table)
+            found = db.ops.get_db_converters(column) + field.get_db_converters(db)
+            if found:
+                plan.append((i, column, found))
+        plans[model] = plan
+    return plan
+
+
 def _instances(db, model, fields, rows) -> list:
     """Model instances from raw rows, through the same converters (dates,
     booleans, JSON) the ORM applies."""
-    table = model._meta.db_table
-    converters = []
-    for i, field in enumerate(fields):
-        column = field.get_col(table)
-        found = db.ops.get_db_converters(column) + field.get_db_converters(db)
-        if found:
-            converters.append((i, column, found))
+    converters = _converters(db, model, fields)
     names = [f.attname for f in fields]
     instances = []
     for row in rows:

@@ -322,7 +322,10 @@ def _granted_poll(
             room=batch.room, user_id=grant.user_id, message_id=batch.messages[-1].id
         )
         template = "chat/partials/messages.html"
-        context = viewer | _batch_context(batch.messages)
+        # The page shows who is here and typing as it is: not sent again.
+        context = viewer | _batch_context(
+            batch.messages, activity=granted.activity_changed
+        )
     else:
         # Only who is here or typing changed: the poller, and that, out of band.
         template = "chat/partials/poller_renewal.html"
@@ -333,13 +336,14 @@ def _granted_poll(
     return response
 
 
-def _batch_context(batch: list) -> dict:
+def _batch_context(batch: list, *, activity: bool = True) -> dict:
     return {
         "message_list": batch,
         "after": batch[-1].id,
         # A full batch means more may be waiting: the new poller fires at once.
         "more": len(batch) >= settings.CHAT_POLL_LIMIT,
-        "fragment": True,
+        # Who is here and typing, out of band.
+        "fragment": activity,
     }
 
 

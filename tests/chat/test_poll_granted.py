@@ -99,9 +99,26 @@ def test_draws_every_kind_of_message_as_the_full_path_does(
     assert [str(a) for a in granted.select("article")] == [
         str(a) for a in full.select("article")
     ]
-    for hook in ("#presence", "#typing"):
-        assert str(granted.select_one(hook)) == str(full.select_one(hook))
+    # Who is here and typing is what the page shows: not sent again.
+    assert granted.select_one("#presence") is None
+    assert granted.select_one("#typing") is None
     assert granted.select_one("#poller input")["value"] == str(ids(full)[-1])
+
+
+def test_new_messages_bring_who_is_here_when_that_changed_too(
+    htmx_client, room, other_user, soup
+):
+    url = poller_url(htmx_client, room, soup)
+    bob = Client(headers={"HX-Request": "true"})
+    bob.force_login(other_user)
+    poller_url(bob, room, soup)  # bob arrives (and his join notice with him)
+    granted = soup(htmx_client.get(url))
+    assert [a["data-kind"] for a in granted.select("article")] == ["join"]
+    full = soup(htmx_client.get(grantless(url)))
+    for hook in ("#presence", "#typing"):
+        assert granted.select_one(hook)["hx-swap-oob"] == "true"
+        assert str(granted.select_one(hook)) == str(full.select_one(hook))
+    assert [e.get_text() for e in granted.select(".present-user")] == ["alice", "bob"]
 
 
 def test_draws_them_in_the_viewers_language(
