@@ -120,8 +120,8 @@ def markdown(result: dict) -> str:
             "",
             "The same two requests without the server (`bench/inprocess.py`: the "
             "WSGI application called directly in one process, in alternating "
-            f"pairs): the floor costs {inside['bare_us']} µs per request, the "
-            f"chat's empty poll {inside['chat_us']} µs, a ratio of "
+            f"pairs): the floor costs {inside['bare_us']:.0f} µs per request, the "
+            f"chat's empty poll {inside['chat_us']:.0f} µs, a ratio of "
             f"**{inside['ratio']:.2f}** (pairs: "
             + ", ".join(f"{r:.2f}" for r in inside["pair_ratios"])
             + "). Under gunicorn both also pay the server's own per-request "
@@ -178,8 +178,8 @@ def markdown(result: dict) -> str:
             "messages, through the WSGI application alone (`bench/inprocess.py`, "
             "alternating pairs): on its grant (`chat.views._granted_poll`: the "
             "room's access rule and the messages in two plain queries, the read "
-            f"mark as one UPDATE, no session or user read) {inside['granted_us']} "
-            f"µs; without a grant (the full path) {inside['full_us']} µs; a ratio "
+            f"mark as one UPDATE, no session or user read) {inside['granted_us']:.0f} "
+            f"µs; without a grant (the full path) {inside['full_us']:.0f} µs; a ratio "
             f"of **{inside['ratio']:.2f}** (pairs: "
             + ", ".join(f"{r:.2f}" for r in inside["pair_ratios"])
             + ").",

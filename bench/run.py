@@ -227,7 +227,7 @@ def _in_process_pairs(first, second, *, rounds, status) -> tuple[dict, dict]:
     ratio, pair_ratios = _paired(
         [a / b for a, b in zip(runs[first[0]], runs[second[0]], strict=True)]
     )
-    medians = {f"{name}_us": _median(values) for name, values in runs.items()}
+    medians = {f"{name}_us": round(_median(v), 1) for name, v in runs.items()}
     return medians, {"ratio": ratio, "pair_ratios": pair_ratios}
 
 
