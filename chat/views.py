@@ -87,11 +87,32 @@ def _room_context(request: HtmxHttpRequest, room: Room, **extra) -> dict:
     activity = presence.seen(
         room_id=room.pk, user_id=request.user.pk, username=username
     )
+    return _viewer_context(
+        room,
+        viewer_id=request.user.pk,
+        viewer_name=username,
+        poll_token=grant,
+        activity=activity,
+        **extra,
+    )
+
+
+def _viewer_context(
+    room: Room,
+    *,
+    viewer_id: int,
+    viewer_name: str,
+    poll_token: str,
+    activity: presence.Activity,
+    **extra,
+) -> dict:
+    """What every room partial is given (docs/designing.md), on the full path
+    and on a grant alike."""
     return {
         "room": room,
-        "viewer_id": request.user.pk,
-        "viewer_name": username,
-        "poll_token": grant,
+        "viewer_id": viewer_id,
+        "viewer_name": viewer_name,
+        "poll_token": poll_token,
         "activity": activity,
         **extra,
     }
@@ -308,28 +329,27 @@ def _granted_poll(
     )
     if batch is None:
         return None
-    viewer = {
-        "room": batch.room,
-        "viewer_id": grant.user_id,
-        "viewer_name": grant.username,
-        # Handed back as it came: only the full path, which reads the session
-        # and the user, issues a new one.
-        "poll_token": granted.token,
-        "activity": granted.activity,
-    }
     if batch.messages:
         services.room_mark_read(
             room=batch.room, user_id=grant.user_id, message_id=batch.messages[-1].id
         )
         template = "chat/partials/messages.html"
         # The page shows who is here and typing as it is: not sent again.
-        context = viewer | _batch_context(
-            batch.messages, activity=granted.activity_changed
-        )
+        extra = _batch_context(batch.messages, activity=granted.activity_changed)
     else:
         # Only who is here or typing changed: the poller, and that, out of band.
         template = "chat/partials/poller_renewal.html"
-        context = viewer | {"after": granted.after}
+        extra = {"after": granted.after}
+    context = _viewer_context(
+        batch.room,
+        viewer_id=grant.user_id,
+        viewer_name=grant.username,
+        # Handed back as it came: only the full path, which reads the session
+        # and the user, issues a new one.
+        poll_token=granted.token,
+        activity=granted.activity,
+        **extra,
+    )
     response = render(request, template, context)
     # What it holds depends on the session cookie, as on the full path.
     patch_vary_headers(response, ["Cookie"])
