@@ -219,8 +219,13 @@ def _batch_sql(vendor: str) -> tuple[str, str]:
         if any(f.name == "is_active" for f in user_model._meta.concrete_fields)
         else ""
     )
+    # All concrete columns, in order: what _instances reads.
+    room_columns = ", ".join("r." + q(f.column) for f in Room._meta.concrete_fields)
+    message_columns = ", ".join(
+        "m." + q(f.column) for f in Message._meta.concrete_fields
+    )
     room_sql = (
-        f"SELECT {', '.join('r.' + q(f.column) for f in _ROOM_FIELDS)}"
+        f"SELECT {room_columns}"
         f" FROM {q(Room._meta.db_table)} r WHERE r.id = %s"
         f" AND EXISTS (SELECT 1 FROM {users} WHERE id = %s{active})"
         f" AND (NOT r.is_private OR EXISTS (SELECT 1 FROM"
@@ -228,7 +233,7 @@ def _batch_sql(vendor: str) -> tuple[str, str]:
         f" AND {q(members.m2m_reverse_name())} = %s))"
     )
     messages_sql = (
-        f"SELECT {', '.join('m.' + q(f.column) for f in _MESSAGE_FIELDS)},"
+        f"SELECT {message_columns},"
         f" u.{q(user_model._meta.get_field(user_model.USERNAME_FIELD).column)}"
         f" FROM {q(Message._meta.db_table)} m LEFT JOIN {users} u"
         " ON u.id = m.user_id WHERE m.room_id = %s AND m.id > %s"
@@ -237,34 +242,32 @@ def _batch_sql(vendor: str) -> tuple[str, str]:
     return room_sql, messages_sql
 
 
-_ROOM_FIELDS = Room._meta.concrete_fields
-_MESSAGE_FIELDS = Message._meta.concrete_fields
-
-
-# Per connection (each thread has its own) and model: which columns need
-# which of the ORM's converters. Worked out once, not on every poll.
+# Per connection (each thread has its own) and model: the field names, and
+# which columns need which of the ORM's converters. Worked out once, not on
+# every poll.
 _plans: WeakKeyDictionary = WeakKeyDictionary()
 
 
-def _converters(db, model, fields) -> list:
+def _plan(db, model) -> tuple[list[str], list]:
     plans = _plans.setdefault(db, {})
     plan = plans.get(model)
     if plan is None:
-        plan = []
+        fields = model._meta.concrete_fields
+        converters = []
         for i, field in enumerate(fields):
             column = field.get_col(model._meta.db_table)
             found = db.ops.get_db_converters(column) + field.get_db_converters(db)
             if found:
-                plan.append((i, column, found))
-        plans[model] = plan
+                converters.append((i, column, found))
+        plan = plans[model] = ([f.attname for f in fields], converters)
     return plan
 
 
-def _instances(db, model, fields, rows) -> list:
-    """Model instances from raw rows, through the same converters (dates,
-    booleans, JSON) the ORM applies."""
-    converters = _converters(db, model, fields)
-    names = [f.attname for f in fields]
+def _instances(db, model, rows) -> list:
+    """Model instances from raw rows of all the model's concrete columns, in
+    order, through the same converters (dates, booleans, JSON) the ORM
+    applies."""
+    names, converters = _plan(db, model)
     instances = []
     for row in rows:
         values = list(row)
@@ -287,12 +290,12 @@ def granted_batch(*, room_id: int, user_id: int, after: int) -> Batch | None:
     room_sql, messages_sql = _batch_sql(db.vendor)
     with db.cursor() as cursor:
         cursor.execute(room_sql, [room_id, user_id, user_id])
-        rooms = _instances(db, Room, _ROOM_FIELDS, cursor.fetchall())
+        rooms = _instances(db, Room, cursor.fetchall())
         if not rooms:
             return None
         cursor.execute(messages_sql, [room_id, after, settings.CHAT_POLL_LIMIT])
         rows = cursor.fetchall()
-    messages = _instances(db, Message, _MESSAGE_FIELDS, [r[:-1] for r in rows])
+    messages = _instances(db, Message, [r[:-1] for r in rows])
     # Each author as select_related("user") would give it, with only the
     # name loaded (the rest is deferred: nothing the partials show).
     user_model = get_user_model()
