@@ -33,7 +33,7 @@ from django.contrib.auth import (  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from chat.models import Message, Room, RoomVisit  # noqa: E402
+from chat.models import Message, Room, Membership  # noqa: E402
 from tests.chatdb import make_sessions  # noqa: E402
 
 BENCH_USER = "bench"
@@ -141,16 +141,16 @@ def main() -> None:
     # and last-read at the newest message.
     with transaction.atomic():
         visits = [
-            RoomVisit(room=r, user=bench, last_read_id=last_id(r))
+            Membership(room=r, user=bench, last_read_id=last_id(r))
             for r in (poll_room, small, big)
         ]
         for r in load_rooms:
             newest = last_id(r)
             visits += [
-                RoomVisit(room=r, user=u, last_read_id=newest)
+                Membership(room=r, user=u, last_read_id=newest)
                 for u in [*senders, *readers]
             ]
-        RoomVisit.objects.bulk_create(visits, batch_size=1000)
+        Membership.objects.bulk_create(visits, batch_size=1000)
         clients = make_sessions(readers, args.clients)
         for i, client in enumerate(clients):
             client["room"] = load_rooms[i % LOAD_ROOMS].slug

@@ -12,7 +12,6 @@ from chat import ratelimit, selectors, services
 from chat.forms import CursorError, MessageForm, parse_cursor
 from chat.models import Message
 from chat.types import HtmxHttpRequest
-from chat.views import SLOW_DOWN
 
 
 def _error(message: str, status: int) -> JsonResponse:
@@ -49,7 +48,7 @@ def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if not ratelimit.allow(
         scope="poll", key=request.user.pk, rate=settings.CHAT_POLL_RATE
     ):
-        return _error(SLOW_DOWN, 429)
+        return _error(ratelimit.SLOW_DOWN, 429)
     if after is None:
         batch = selectors.messages_latest(room=room).messages
     else:
@@ -74,7 +73,7 @@ def _create(request: HtmxHttpRequest, room) -> JsonResponse:
     if not ratelimit.allow(
         scope="send", key=request.user.pk, rate=settings.CHAT_SEND_RATE
     ):
-        return _error(SLOW_DOWN, 429)
+        return _error(ratelimit.SLOW_DOWN, 429)
     message = services.message_create(
         room=room, author=request.user, content=form.cleaned_data["content"]
     )

@@ -2,11 +2,20 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
 class Room(models.Model):
+    class Kind(models.TextChoices):
+        # Anyone signed in may read a public room; joining makes it one of
+        # "your" rooms. Private rooms and direct conversations are seen by
+        # their members only.
+        PUBLIC = "public", _("public")
+        PRIVATE = "private", _("private")
+        DIRECT = "direct", _("direct conversation")
+
     name = models.CharField(max_length=80)
     slug = models.SlugField(max_length=100, unique=True)
     created_by = models.ForeignKey(
@@ -17,12 +26,14 @@ class Room(models.Model):
         related_name="rooms_created",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # Private rooms (and direct messages) are seen only by their members.
-    is_private = models.BooleanField(default=False)
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.PUBLIC)
     members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="chat_rooms", blank=True
+        settings.AUTH_USER_MODEL,
+        through="Membership",
+        related_name="chat_rooms",
+        blank=True,
     )
-    # "<low user id>:<high user id>" for a direct-message room: one per pair.
+    # "<low user id>:<high user id>" for a direct conversation: one per pair.
     dm_key = models.CharField(max_length=50, unique=True, null=True, blank=True)
     # Optionally attached to any object, which then has its own room
     # ({% chat_room_for obj %}); a CharField id fits integer and UUID keys.
@@ -39,7 +50,13 @@ class Room(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["content_type", "object_id"], name="one_room_per_object"
-            )
+            ),
+            # A pair's key is what makes a direct conversation one per pair.
+            models.CheckConstraint(
+                condition=Q(kind="direct", dm_key__isnull=False)
+                | (~Q(kind="direct") & Q(dm_key__isnull=True)),
+                name="direct_rooms_have_a_pair_key",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -47,6 +64,15 @@ class Room(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("chat:room", kwargs={"slug": self.slug})
+
+    @property
+    def is_private(self) -> bool:
+        """Seen by members only (a private room or a direct conversation)."""
+        return self.kind != self.Kind.PUBLIC
+
+    @property
+    def is_direct(self) -> bool:
+        return self.kind == self.Kind.DIRECT
 
 
 class Message(models.Model):
@@ -85,19 +111,26 @@ class Message(models.Model):
         return f"{self.user} in {self.room}: {self.content[:40]}"
 
 
-class RoomVisit(models.Model):
-    """A user's place in a room: joined (for the join notice) and last read."""
+class Membership(models.Model):
+    """A user belongs to a room: what lets them into a private room or a
+    direct conversation, what makes a public room one of theirs, and how far
+    they have read. Leaving deletes it, which also ends the poll grants that
+    name it (chat/live/)."""
 
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="visits")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="visits"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="chat_memberships",
     )
     last_read_id = models.BigIntegerField(default=0)
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "room"], name="unique_visit")
+            models.UniqueConstraint(
+                fields=["user", "room"], name="one_membership_per_user_and_room"
+            )
         ]
 
     def __str__(self) -> str:

@@ -82,6 +82,13 @@ def seen(*, room_id: int, user_id: int, username: str) -> Activity:
     return _activity(present, typing, user_id, now)
 
 
+def current(*, room_id: int, user_id: int) -> Activity:
+    """What the user should see, without recording them as here."""
+    now = time.time()
+    present, typing = _read(room_id, now)
+    return _activity(present, typing, user_id, now)
+
+
 def typing(*, room_id: int, user_id: int, username: str, active: bool) -> None:
     """The user typed (active) or sent/cleared their input (not active)."""
     now = time.time()

@@ -7,6 +7,9 @@ from functools import lru_cache
 
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+SLOW_DOWN = _("You are sending too fast. Slow down, then send again in a few seconds.")
 
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smh])\s*$")
@@ -47,28 +50,6 @@ def allow(*, scope: str, key: object, rate: str) -> bool:
     except ValueError:  # expired between add() and incr()
         cache.set(cache_key, 1, timeout=parsed.period + 1)
         count = 1
-    return count <= parsed.limit
-
-
-# Per-process counts for the empty poll's hot path, which must not write to
-# the shared cache on every poll: {(scope, key): (window, count)}.
-_local: dict[tuple[str, object], tuple[int, int]] = {}
-
-
-def allow_here(*, scope: str, key: object, rate: str) -> bool:
-    """Like allow(), but counted in this process only: no shared write. The
-    hot path uses it to send a flood down the full path, where allow() counts
-    it across processes and answers 429. Counts race between threads; a
-    limit off by one or two is fine for a guard."""
-    parsed = parse_rate(rate)
-    if parsed is None:
-        return True
-    window = int(time.time() // parsed.period)
-    seen_window, count = _local.get((scope, key), (window, 0))
-    count = count + 1 if seen_window == window else 1
-    if len(_local) > 100_000:  # old windows of users long gone
-        _local.clear()
-    _local[(scope, key)] = (window, count)
     return count <= parsed.limit
 
 

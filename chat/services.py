@@ -1,27 +1,37 @@
-"""Writes. Views call these; nothing else touches the models for writing."""
+"""Writes. Views call these; nothing else touches the models for writing.
+Each states the rules of what it does: a view that calls one need not know
+them, and a template only hides what the service would refuse anyway."""
 
 import re
+import secrets
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Q
+from django.db import IntegrityError, models, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from chat import presence
-from chat.models import Message, Room, RoomVisit
+from chat import presence, selectors
+from chat.models import Membership, Message, Room
 
 
-def _unique_slug(name: str) -> str:
+def _name_slug(name: str) -> str:
+    """A public room's slug, from its name. Private and direct rooms have
+    random slugs, so which slugs are taken says nothing about them."""
     base = slugify(name)[:90] or "room"
     slug, n = base, 1
     while Room.objects.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
     return slug
+
+
+def _random_slug() -> str:
+    # 64 random bits: a private room's address cannot be guessed from its
+    # name, nor found by trying.
+    return secrets.token_hex(8)
 
 
 def room_create(
@@ -31,21 +41,21 @@ def room_create(
     if not name:
         raise ValidationError(_("A room needs a name."), code="blank")
     # Only rooms the creator can see count, so private names do not leak.
-    visible = Q(is_private=False) | Q(members=created_by)
-    if Room.objects.filter(visible, name__iexact=name).exists():
+    visible = selectors.rooms_visible_to(user_id=created_by.pk)
+    if visible.filter(name__iexact=name).exists():
         raise ValidationError(_("A room with this name already exists."), code="taken")
+    kind = Room.Kind.PRIVATE if is_private else Room.Kind.PUBLIC
     for _attempt in range(5):
         try:
             with transaction.atomic():
                 room = Room.objects.create(
                     name=name,
-                    slug=_unique_slug(name),
+                    slug=_random_slug() if is_private else _name_slug(name),
                     created_by=created_by,
-                    is_private=is_private,
+                    kind=kind,
                 )
-                room.members.add(created_by)
-                # The creator is there from the start: no join notice.
-                RoomVisit.objects.create(room=room, user=created_by)
+                # The creator belongs from the start: no join notice.
+                Membership.objects.create(room=room, user=created_by)
                 return room
         except IntegrityError:
             # Another request took the same slug between our check and insert.
@@ -67,10 +77,13 @@ def _mentioned_usernames(content: str) -> list[str]:
 
 def message_create(*, room: Room, author: AbstractBaseUser, content: str) -> Message:
     """Store what a user typed: "/me waves" becomes an action, @names of
-    existing users are recorded as mentions."""
+    existing users are recorded as mentions. Sending to a public room one
+    has not joined joins it first."""
     kind = Message.Kind.MESSAGE
     if content.startswith(ACTION_PREFIX):
         kind, content = Message.Kind.ACTION, content[len(ACTION_PREFIX) :].strip()
+    if room.kind == Room.Kind.PUBLIC:
+        room_join(room=room, user=author)
     message = _message_insert(
         room=room,
         user=author,
@@ -93,39 +106,62 @@ def system_notice_create(*, room: Room, text: str) -> Message:
 
 
 def room_join(*, room: Room, user: AbstractBaseUser) -> bool:
-    """Record the user's first visit, announced with a join notice."""
-    if RoomVisit.objects.filter(room=room, user=user).exists():
+    """Join a public room, announced with a join notice; False when the user
+    already belongs. Private rooms and direct conversations are joined only
+    by being added."""
+    if Membership.objects.filter(room=room, user=user).exists():
         return False
+    if room.kind != Room.Kind.PUBLIC:
+        raise PermissionDenied(_("Only a member can add you to this room."))
     try:
         with transaction.atomic():
-            RoomVisit.objects.create(room=room, user=user)
+            membership = Membership.objects.create(room=room, user=user)
+            notice = _message_insert(
+                room=room, user=user, kind=Message.Kind.JOIN, content=""
+            )
+            # One joins caught up: what came before is not "unread".
+            membership.last_read_id = notice.id
+            membership.save(update_fields=["last_read_id"])
     except IntegrityError:  # a second tab won the race
         return False
-    _message_insert(room=room, user=user, kind=Message.Kind.JOIN, content="")
     return True
 
 
-def room_leave(*, room: Room, user: AbstractBaseUser) -> None:
-    """Announce the leave; a private room also drops the member."""
-    _message_insert(room=room, user=user, kind=Message.Kind.LEAVE, content="")
-    RoomVisit.objects.filter(room=room, user=user).delete()
-    if room.is_private:
-        room.members.remove(user)
+def room_leave(*, room: Room, user: AbstractBaseUser) -> bool:
+    """Leave a room, announced with a leave notice; False when the user did
+    not belong. Leaving a private room loses access to it. A direct
+    conversation cannot be left: there would be no way back."""
+    if room.kind == Room.Kind.DIRECT:
+        raise PermissionDenied(_("A direct conversation cannot be left."))
+    with transaction.atomic():
+        deleted, _rows = Membership.objects.filter(room=room, user=user).delete()
+        if deleted:
+            _message_insert(room=room, user=user, kind=Message.Kind.LEAVE, content="")
+    return bool(deleted)
 
 
 def room_mark_read(*, room: Room, user_id: int, message_id: int) -> None:
-    """Advance the user's last-read id (never backwards); one UPDATE.
+    """Advance the user's read mark (never backwards), where they belong."""
+    Membership.objects.filter(
+        room=room, user_id=user_id, last_read_id__lt=message_id
+    ).update(last_read_id=message_id)
 
-    Every poll that delivers runs it: written out, because building it through
-    the ORM costs thirty times what running it does (docs/benchmarks.md)."""
-    q = connection.ops.quote_name
-    table = RoomVisit._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {q(table)} SET last_read_id = %s"
-            " WHERE room_id = %s AND user_id = %s AND last_read_id < %s",
-            [message_id, room.pk, user_id, message_id],
-        )
+
+def room_open(*, room: Room, user_id: int) -> selectors.Page:
+    """The newest page of a room, counted as read: what the page shows."""
+    page = selectors.messages_latest(room=room)
+    if page.last_id:
+        room_mark_read(room=room, user_id=user_id, message_id=page.last_id)
+    return page
+
+
+def messages_deliver(*, room: Room, user_id: int, after: int) -> list[Message]:
+    """The messages after a page's cursor, counted as read: what the page
+    now shows. Nothing new, nothing written."""
+    batch = selectors.messages_after(room=room, after=after)
+    if batch:
+        room_mark_read(room=room, user_id=user_id, message_id=batch[-1].id)
+    return batch
 
 
 def _message_insert(**fields) -> Message:
@@ -148,29 +184,38 @@ def _message_insert(**fields) -> Message:
 def room_member_add(
     *, room: Room, added_by: AbstractBaseUser, username: str
 ) -> AbstractBaseUser:
-    """Add a member to a private room; only its creator may."""
-    if room.created_by_id != added_by.pk:
-        raise PermissionDenied(_("Only the room's creator can add members."))
-    if not room.is_private:
-        raise ValidationError(_("Public rooms are open to everyone."), code="public")
+    """Add a member to a private room (selectors.member_add_refusal says who
+    may: its creator; a direct conversation never gains a third person)."""
+    refusal = selectors.member_add_refusal(room=room, user=added_by)
+    if refusal:
+        raise PermissionDenied(refusal)
     User = get_user_model()
     try:
         member = User.objects.get(username=username.strip())
     except User.DoesNotExist:
         raise ValidationError(_("No user with that name."), code="unknown") from None
-    room.members.add(member)
-    system_notice_create(
-        room=room,
-        text=_("%(member)s was added by %(by)s.")
-        % {"member": member.get_username(), "by": added_by.get_username()},
-    )
+    with transaction.atomic():
+        _membership, created = Membership.objects.get_or_create(room=room, user=member)
+        if not created:
+            raise ValidationError(
+                _("%(name)s is already a member.") % {"name": member.get_username()},
+                code="member",
+            )
+        system_notice_create(
+            room=room,
+            text=_("%(member)s was added by %(by)s.")
+            % {"member": member.get_username(), "by": added_by.get_username()},
+        )
     return member
 
 
-def dm_room_get_or_create(*, user: AbstractBaseUser, other: AbstractBaseUser) -> Room:
-    """The one private room shared by two users, created on first use."""
-    if user.pk == other.pk:
-        raise ValidationError(_("A direct message needs someone else."), code="self")
+def direct_room_get_or_create(
+    *, user: AbstractBaseUser, other: AbstractBaseUser
+) -> Room:
+    """The one direct conversation of two users, created on first use."""
+    refusal = selectors.direct_refusal(user=user, other=other)
+    if refusal:
+        raise ValidationError(refusal, code="self")
     low, high = sorted([user, other], key=lambda u: u.pk)
     key = f"{low.pk}:{high.pk}"
     try:
@@ -181,15 +226,12 @@ def dm_room_get_or_create(*, user: AbstractBaseUser, other: AbstractBaseUser) ->
         with transaction.atomic():
             room = Room.objects.create(
                 name=f"{low.get_username()} & {high.get_username()}",
-                slug=f"dm-{low.pk}-{high.pk}",
+                slug=_random_slug(),
                 created_by=user,
-                is_private=True,
+                kind=Room.Kind.DIRECT,
                 dm_key=key,
             )
             room.members.add(low, high)
-            RoomVisit.objects.bulk_create(
-                [RoomVisit(room=room, user=low), RoomVisit(room=room, user=high)]
-            )
             return room
     except IntegrityError:
         # The other user opened it at the same moment.
@@ -208,8 +250,12 @@ def room_for_object(
     name = (str(obj).strip() or content_type.name)[:80]
     try:
         with transaction.atomic():
-            return Room.objects.create(
-                name=name, slug=_unique_slug(name), created_by=created_by, **lookup
+            room = Room.objects.create(
+                name=name, slug=_name_slug(name), created_by=created_by, **lookup
             )
+            if created_by is not None:
+                # Who starts it belongs from the start: no join notice.
+                Membership.objects.create(room=room, user=created_by)
+            return room
     except IntegrityError:  # created at the same moment by another request
         return Room.objects.get(**lookup)

@@ -1,15 +1,17 @@
 from django.urls import path
 
-from chat import views
+from chat.views import direct, members, messages, objects, rooms
 
 app_name = "chat"
 
 urlpatterns = [
-    path("rooms/", views.room_list, name="room_list"),
-    path("rooms/<slug:slug>/", views.room_detail, name="room"),
-    path("rooms/<slug:slug>/messages/", views.room_messages, name="messages"),
-    path("rooms/<slug:slug>/members/", views.room_member_add, name="member_add"),
-    path("rooms/<slug:slug>/leave/", views.room_leave, name="leave"),
-    path("rooms/<slug:slug>/typing/", views.room_typing, name="typing"),
-    path("dm/<str:username>/", views.direct_message, name="dm"),
+    path("rooms/", rooms.room_list, name="room_list"),
+    path("rooms/for-object/", objects.object_room_start, name="object_room"),
+    path("rooms/<slug:slug>/", rooms.room_detail, name="room"),
+    path("rooms/<slug:slug>/messages/", messages.room_messages, name="messages"),
+    path("rooms/<slug:slug>/members/", members.member_add, name="member_add"),
+    path("rooms/<slug:slug>/join/", rooms.room_join, name="join"),
+    path("rooms/<slug:slug>/leave/", rooms.room_leave, name="leave"),
+    path("rooms/<slug:slug>/typing/", rooms.room_typing, name="typing"),
+    path("dm/<str:username>/", direct.direct_message, name="dm"),
 ]

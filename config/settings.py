@@ -68,8 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: empty polls with a valid grant end here, with a 204 and the
-    # headers the rest would add (chat/middleware.py).
-    "chat.middleware.FastPollMiddleware",
+    # headers the rest would add (chat/live/).
+    "chat.live.middleware.FastPollMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -296,7 +296,7 @@ CHAT_MAX_LENGTH = 4000  # characters in one message
 # Per user, shared across processes through the cache; "0" turns one off.
 CHAT_SEND_RATE = os.environ.get("CHAT_SEND_RATE", "10/10s")
 CHAT_POLL_RATE = os.environ.get("CHAT_POLL_RATE", "5/s")
-# The poller's signed grant (chat.polltoken) lets polls skip the session and
+# The poller's signed grant (chat.live.grants) lets polls skip the session and
 # user reads. A logout or an expired session ends it at the next poll; each
 # grant counts for between a quarter and half of this many seconds, which
 # bounds what it does not re-read (see SECURITY.md).

@@ -3,10 +3,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from chat import api as chat_api
-from chat import views as chat_views
+from chat.views import rooms as chat_rooms
 
 urlpatterns = [
-    path("", chat_views.landing, name="landing"),
+    path("", chat_rooms.landing, name="landing"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path(

@@ -29,7 +29,7 @@ from django.contrib.auth import (  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 
-from chat.models import Message, Room, RoomVisit  # noqa: E402
+from chat.models import Message, Room, Membership  # noqa: E402
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -58,7 +58,7 @@ def seed(room_slug: str, usernames: list[str]) -> dict:
         )
         # Everyone has been here before: no join notices during the run.
         for user in users:
-            RoomVisit.objects.get_or_create(room=room, user=user)
+            Membership.objects.get_or_create(room=room, user=user)
     return {
         "room": room.slug,
         "sessions": make_sessions(users, len(users)),

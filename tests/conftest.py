@@ -9,7 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.test import Client
 
-from chat import presence, ratelimit, services
+from chat import presence, services
+from chat.live import throttle
 from chat.models import Message, Room
 
 PASSWORD = "a-long-test-password"
@@ -19,7 +20,7 @@ def _forget() -> None:
     for alias in caches:  # the shared cache and the rendered messages
         caches[alias].clear()
     presence.forget_local()
-    ratelimit._local.clear()
+    throttle.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -68,7 +68,6 @@ def chat_room_for(context, obj, height: str = "h-96") -> dict:
     """{% chat_room_for obj %}: the live room of any object, in any page."""
     # Imported here: template tag modules load before the app registry is ready
     # in some tools (e.g. pattern libraries).
-    from chat.views import room_panel_context
+    from chat.context import object_panel_context
 
-    request = context["request"]
-    return room_panel_context(request, obj, panel_height=height)
+    return object_panel_context(context["request"], obj, panel_height=height)

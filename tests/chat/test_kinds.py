@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from chat.models import Message, RoomVisit
+from chat.models import Message, Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -30,17 +30,34 @@ def test_me_inside_a_sentence_is_an_ordinary_message(htmx_client, room):
     assert Message.objects.get().kind == "message"
 
 
-def test_first_visit_posts_one_join_notice(room, other_user, soup):
+def test_viewing_a_public_room_joins_nothing_and_join_is_a_post(room, other_user, soup):
     bob = Client()
     bob.force_login(other_user)
-    bob.get(f"/rooms/{room.slug}/")
-    bob.get(f"/rooms/{room.slug}/")
+    page = soup(bob.get(f"/rooms/{room.slug}/"))
+    assert not Message.objects.exists()
+    assert not Membership.objects.filter(user=other_user).exists()
+    assert page.select_one("#join-form")["action"] == f"/rooms/{room.slug}/join/"
+    assert page.select_one("#leave-form") is None
+    assert bob.post(f"/rooms/{room.slug}/join/").status_code == 303
+    assert bob.post(f"/rooms/{room.slug}/join/").status_code == 303  # once only
     joins = Message.objects.filter(kind="join")
     assert [(m.user, m.room) for m in joins] == [(other_user, room)]
     page = soup(bob.get(f"/rooms/{room.slug}/"))
     el = page.select_one(f"#message-{joins[0].id}")
     assert el["data-kind"] == "join"
     assert "bob joined the room" in " ".join(el.get_text().split())
+    assert page.select_one("#join-form") is None
+    assert page.select_one("#leave-form") is not None
+
+
+def test_the_first_message_joins_a_public_room(room, other_user):
+    bob = Client()
+    bob.force_login(other_user)
+    bob.post(f"/rooms/{room.slug}/messages/", {"content": "hi"})
+    bob.post(f"/rooms/{room.slug}/messages/", {"content": "again"})
+    kinds = list(Message.objects.values_list("kind", flat=True))
+    assert kinds == ["join", "message", "message"]
+    assert Membership.objects.filter(user=other_user, room=room).exists()
 
 
 def test_creator_gets_no_join_notice(auth_client, room):
@@ -48,14 +65,15 @@ def test_creator_gets_no_join_notice(auth_client, room):
     assert not Message.objects.filter(kind="join").exists()
 
 
-def test_leave_posts_a_notice_and_a_later_visit_joins_again(room, other_user):
+def test_leave_posts_a_notice_and_joining_again_another(room, other_user):
     bob = Client()
     bob.force_login(other_user)
-    bob.get(f"/rooms/{room.slug}/")
+    bob.post(f"/rooms/{room.slug}/join/")
     response = bob.post(f"/rooms/{room.slug}/leave/")
     assert response.status_code == 303 and response["Location"] == "/rooms/"
-    assert not RoomVisit.objects.filter(user=other_user, room=room).exists()
-    bob.get(f"/rooms/{room.slug}/")
+    assert not Membership.objects.filter(user=other_user, room=room).exists()
+    bob.post(f"/rooms/{room.slug}/leave/")  # not a member: nothing to announce
+    bob.post(f"/rooms/{room.slug}/join/")
     kinds = list(Message.objects.values_list("kind", flat=True))
     assert kinds == ["join", "leave", "join"]
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.test import Client
 
 from chat import services
-from chat.models import RoomVisit
+from chat.models import Membership
 from tests.conftest import ids
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +52,7 @@ def grantless(url: str) -> str:
 def test_delivers_without_reading_the_session_or_the_user(
     htmx_client, room, other_user, make_messages, soup, django_assert_num_queries, reads
 ):
+    services.room_join(room=room, user=other_user)
     url = poller_url(htmx_client, room, soup)
     sent = make_messages(room, 2, author=other_user)
     reads.update(session=0, user=0)
@@ -111,7 +112,8 @@ def test_new_messages_bring_who_is_here_when_that_changed_too(
     url = poller_url(htmx_client, room, soup)
     bob = Client(headers={"HX-Request": "true"})
     bob.force_login(other_user)
-    poller_url(bob, room, soup)  # bob arrives (and his join notice with him)
+    bob.post(f"/rooms/{room.slug}/join/")  # bob joins: a notice
+    poller_url(bob, room, soup)  # and is here
     granted = soup(htmx_client.get(url))
     assert [a["data-kind"] for a in granted.select("article")] == ["join"]
     full = soup(htmx_client.get(grantless(url)))
@@ -158,7 +160,7 @@ def test_marks_what_it_delivered_as_read(htmx_client, user, room, other_user, so
     url = poller_url(htmx_client, room, soup)
     sent = services.message_create(room=room, author=other_user, content="new")
     assert htmx_client.get(url).status_code == 200
-    visit = RoomVisit.objects.get(room=room, user=user)
+    visit = Membership.objects.get(room=room, user=user)
     assert visit.last_read_id == sent.id
 
 
@@ -233,6 +235,7 @@ def test_logout_ends_delivery_at_once(htmx_client, room, other_user, soup):
 def test_another_sessions_cookie_takes_the_full_path(
     htmx_client, user, room, other_user, soup, reads
 ):
+    services.room_join(room=room, user=other_user)
     url = poller_url(htmx_client, room, soup)
     sent = services.message_create(room=room, author=other_user, content="new")
     other = Client(headers={"HX-Request": "true"})
@@ -259,7 +262,7 @@ def test_a_password_change_ends_other_sessions_grants_within_half_their_life(
     assert htmx_client.get(url).status_code == 200  # within the window
     services.message_create(room=room, author=other_user, content="second")
     later = time.time() + settings.CHAT_POLL_TOKEN_MAX_AGE / 2 + 1
-    monkeypatch.setattr("chat.polltoken.time.time", lambda: later)
+    monkeypatch.setattr("chat.live.grants.time.time", lambda: later)
     response = htmx_client.get(url, headers={"HX-Current-URL": "http://t/rooms/x/"})
     assert response.has_header("HX-Redirect")
     assert b"second" not in response.content

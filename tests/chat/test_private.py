@@ -112,31 +112,47 @@ def test_members_who_did_not_create_the_room_cannot_add(private_room, make_user,
     assert response.status_code == 403
 
 
-def test_dm_opens_one_shared_private_room(auth_client, user, other_user):
-    response = auth_client.get(f"/dm/{other_user.username}/")
-    room = Room.objects.get(dm_key__isnull=False)
-    assert response.status_code == 302
+def test_dm_starts_with_a_post_and_is_one_shared_room(
+    auth_client, user, other_user, soup
+):
+    page = auth_client.get(f"/dm/{other_user.username}/")
+    assert page.status_code == 200
+    assert not Room.objects.exists()  # looking is not starting
+    form = soup(page).select_one("#direct-start form")
+    assert form["method"] == "post" and form["action"] == f"/dm/{other_user.username}/"
+    response = auth_client.post(f"/dm/{other_user.username}/")
+    room = Room.objects.get(kind=Room.Kind.DIRECT)
+    assert response.status_code == 303
     assert response["Location"] == f"/rooms/{room.slug}/"
-    assert room.is_private
+    assert room.is_private and room.is_direct
     assert set(room.members.all()) == {user, other_user}
     bob = Client()
     bob.force_login(other_user)
+    # Once it exists, the GET goes there; a second POST finds the same room.
     assert bob.get(f"/dm/{user.username}/")["Location"] == f"/rooms/{room.slug}/"
-    assert Room.objects.filter(dm_key__isnull=False).count() == 1
+    assert bob.post(f"/dm/{user.username}/")["Location"] == f"/rooms/{room.slug}/"
+    assert Room.objects.filter(kind=Room.Kind.DIRECT).count() == 1
 
 
 def test_dm_is_invisible_to_a_third_user(auth_client, other_user, outsider):
-    auth_client.get(f"/dm/{other_user.username}/")
-    room = Room.objects.get(dm_key__isnull=False)
+    auth_client.post(f"/dm/{other_user.username}/")
+    room = Room.objects.get(kind=Room.Kind.DIRECT)
     assert outsider.get(f"/rooms/{room.slug}/").status_code == 404
     assert outsider.get(f"/rooms/{room.slug}/messages/?after=0").status_code == 404
+    assert outsider.get(f"/dm/{other_user.username}/").status_code == 200
+    assert outsider.post(f"/dm/{other_user.username}/")["Location"] != (
+        f"/rooms/{room.slug}/"
+    )
 
 
 def test_dm_with_unknown_user_is_404_and_with_self_is_400(auth_client, user):
     assert auth_client.get("/dm/nobody/").status_code == 404
+    assert auth_client.post("/dm/nobody/").status_code == 404
     assert auth_client.get(f"/dm/{user.username}/").status_code == 400
+    assert auth_client.post(f"/dm/{user.username}/").status_code == 400
     assert not Room.objects.exists()
 
 
 def test_dm_requires_login(client, other_user):
     assert client.get(f"/dm/{other_user.username}/").status_code == 302
+    assert client.post(f"/dm/{other_user.username}/").status_code == 302

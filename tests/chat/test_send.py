@@ -16,7 +16,11 @@ def test_htmx_send_returns_new_messages_poller_and_a_fresh_form(
     htmx_client, room, user, other_user, make_messages, soup
 ):
     seen = make_messages(room, 2)
-    unseen = make_messages(room, 1, author=other_user)
+    unseen = make_messages(room, 1, author=other_user)  # bob joins as he sends
+    assert [m.kind for m in Message.objects.filter(id__gt=seen[-1].id)] == [
+        "join",
+        "message",
+    ]
     response = htmx_client.post(
         send_url(room), {"content": "hello there", "after": seen[-1].id}
     )
@@ -25,7 +29,7 @@ def test_htmx_send_returns_new_messages_poller_and_a_fresh_form(
     mine = Message.objects.get(content="hello there")
     assert mine.user == user and mine.room == room
     # Everything after the sender's cursor, their own message last.
-    assert ids(page) == [unseen[0].id, mine.id]
+    assert ids(page) == [unseen[0].id - 1, unseen[0].id, mine.id]
     assert page.select_one("#poller input[name=after]")["value"] == str(mine.id)
     form = page.select_one("#send-form")
     assert form["hx-swap-oob"] == "true"

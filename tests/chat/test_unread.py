@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 
 from chat import services
-from chat.models import RoomVisit
+from chat.models import Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def bob(other_user) -> Client:
 def test_unread_counts_others_messages_after_last_read(
     room, user, other_user, bob, make_messages, soup
 ):
-    bob.get(f"/rooms/{room.slug}/")  # join: reads everything so far
+    bob.post(f"/rooms/{room.slug}/join/")  # reads everything so far
     assert unread(bob, soup) == {room.slug: 0}
     make_messages(room, 3, author=user)
     make_messages(room, 2, author=other_user)  # own messages never count
@@ -35,7 +35,7 @@ def test_unread_counts_others_messages_after_last_read(
 
 
 def test_loading_the_page_marks_read(room, user, bob, make_messages, soup):
-    bob.get(f"/rooms/{room.slug}/")
+    bob.post(f"/rooms/{room.slug}/join/")
     make_messages(room, 4, author=user)
     bob.get(f"/rooms/{room.slug}/")
     assert unread(bob, soup) == {room.slug: 0}
@@ -44,8 +44,8 @@ def test_loading_the_page_marks_read(room, user, bob, make_messages, soup):
 def test_a_poll_that_returns_messages_marks_read(
     room, user, other_user, bob, make_messages, soup
 ):
-    bob.get(f"/rooms/{room.slug}/")
-    visit = RoomVisit.objects.get(user=other_user, room=room)
+    bob.post(f"/rooms/{room.slug}/join/")
+    visit = Membership.objects.get(user=other_user, room=room)
     make_messages(room, 2, author=user)
     bob.get(
         f"/rooms/{room.slug}/messages/?after={visit.last_read_id}",
@@ -54,12 +54,15 @@ def test_a_poll_that_returns_messages_marks_read(
     assert unread(bob, soup) == {room.slug: 0}
 
 
-def test_never_opened_room_counts_all_others_messages(
+def test_only_rooms_one_belongs_to_count_unread(
     make_room, user, bob, make_messages, soup
 ):
     room = make_room("Fresh")
     make_messages(room, 5, author=user)
-    assert unread(bob, soup) == {room.slug: 5}
+    assert unread(bob, soup) == {room.slug: 0}  # seen in the list, not joined
+    bob.post(f"/rooms/{room.slug}/join/")
+    make_messages(room, 2, author=user)
+    assert unread(bob, soup) == {room.slug: 2}
 
 
 def test_room_list_fragment_polls_itself(auth_client, room, soup):
@@ -77,4 +80,4 @@ def test_mark_read_never_goes_backwards(room, user, make_messages):
     msgs = make_messages(room, 3)
     services.room_mark_read(room=room, user_id=user.pk, message_id=msgs[2].id)
     services.room_mark_read(room=room, user_id=user.pk, message_id=msgs[0].id)
-    assert RoomVisit.objects.get(user=user, room=room).last_read_id == msgs[2].id
+    assert Membership.objects.get(user=user, room=room).last_read_id == msgs[2].id

@@ -1,8 +1,10 @@
 """Signed poll grants: the poll's hot path without session or user reads.
 
-The poller's URL carries `t`, a signed {user, room, slug, session, issued-at}.
+The poller's URL carries `t`, a signed {user, room, slug, membership,
+session, issued-at}, issued on the full path once the access rule
+(chat.selectors.rooms_visible_to) held.
 A poll with a fresh grant and nothing new is answered 204 after one HMAC check
-and one indexed query (chat.middleware). With something new (messages, or a
+and one indexed query (chat.live.middleware). With something new (messages, or a
 change in who is here or typing), the view answers on the grant too, reading
 the room's access rule afresh (an active user; a member, for a private room)
 with the room, but not the session's data or the user's row, and hands the
@@ -12,11 +14,14 @@ new grant in the new poller. So a grant lives at most CHAT_POLL_TOKEN_MAX_AGE
 / 2 seconds (honoured_for): a user who loses access to a room gets nothing new
 from it at once, and has empty polls answered for that long at most.
 
-A grant names the session that asked for it (a hash of its key), and counts
-only when the request carries that session's cookie and the session's row is
-still in the database, checked in the same query as the messages: a logout,
-an expiry or a session deleted by an administrator ends it at the next poll,
-and a grant copied out of a page is worthless without the cookie.
+A grant names the session that asked for it (a hash of its key) and the
+membership the user had in the room (0 for a public room they had not
+joined). It counts only when the request carries that session's cookie, the
+session's row is still in the database, the user is active and the
+membership still exists, all checked in the same query as the messages
+(chat.live.query): a logout, an expiry, a deactivation, leaving the room or
+being removed from it ends it at the next poll, and a grant copied out of a
+page is worthless without the cookie.
 """
 
 import hashlib
@@ -39,6 +44,7 @@ class Grant:
     room_id: int
     slug: str
     username: str
+    membership_id: int  # 0: a public room the user has not joined
     session: str  # hash of the session key
     issued_at: int
     spread: float  # in [0, 1): where in the window this grant stops counting
@@ -46,7 +52,7 @@ class Grant:
 
 @dataclass(frozen=True)
 class GrantedPoll:
-    """A poll whose grant, cookie and live session chat.middleware checked:
+    """A poll whose grant, cookie and live session chat.live checked:
     the view may deliver on it (request.poll_grant)."""
 
     grant: Grant
@@ -80,6 +86,7 @@ def issue(
     room_id: int,
     slug: str,
     username: str,
+    membership_id: int | None,
     session_key: str | None,
     reuse: str | None = None,
 ) -> str:
@@ -87,12 +94,20 @@ def issue(
     request came with: while it is young and says the same, it is handed back
     as is, so a poll that delivers messages costs no signing."""
     digest = session_hash(session_key)
+    membership_id = membership_id or 0
+    says = (user_id, room_id, username, membership_id, digest)
     if reuse:
         current = verify(reuse, slug=slug)
         if (
             current is not None
-            and (current.user_id, current.room_id, current.username, current.session)
-            == (user_id, room_id, username, digest)
+            and (
+                current.user_id,
+                current.room_id,
+                current.username,
+                current.membership_id,
+                current.session,
+            )
+            == says
             and time.time() - current.issued_at < settings.CHAT_POLL_TOKEN_MAX_AGE / 4
         ):
             return reuse
@@ -101,6 +116,7 @@ def issue(
         "r": room_id,
         "s": slug,
         "n": username,
+        "m": membership_id,
         "k": digest,
         "t": int(time.time()),
     }
@@ -140,6 +156,7 @@ def _unsign(token: str, signer: signing.Signer) -> Grant | None:
             room_id=int(data["r"]),
             slug=str(data["s"]),
             username=str(data["n"]),
+            membership_id=int(data["m"]),
             session=str(data["k"]),
             issued_at=int(data["t"]),
             spread=zlib.crc32(token.encode()) / 2**32,

@@ -1,0 +1,136 @@
+"""FastPollMiddleware: the empty poll answered ahead of the stack it does
+not need (see chat/live/__init__.py for the whole path)."""
+
+import re
+from collections.abc import Callable
+
+from csp.middleware import CSPMiddleware
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.security import SecurityMiddleware
+from django.urls import reverse
+
+from chat import presence
+from chat.forms import CursorError, cursor_value
+from chat.live import grants, query, throttle
+
+
+class FastPollMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+        self._path: re.Pattern | None = None
+        self._headers: dict[bool, dict[str, str]] = {}
+        self._redirect_to_https = False
+        self._enabled = False
+
+    def _setup(self) -> None:
+        # Worked out once per process: the poll URL as the URLconf spells it,
+        # and the headers the stack below would add to a 204, by asking those
+        # middlewares themselves, over plain HTTP and over HTTPS.
+        sample = reverse("chat:messages", kwargs={"slug": "slug-sample"})
+        before, after = sample.split("slug-sample")
+        self._path = re.compile(
+            f"^{re.escape(before)}(?P<slug>[-a-zA-Z0-9_]+){re.escape(after)}$"
+        )
+        stack = [
+            XFrameOptionsMiddleware(lambda request: HttpResponse()),
+            CSPMiddleware(lambda request: HttpResponse()),
+            SecurityMiddleware(lambda request: HttpResponse()),
+        ]
+        for secure in (False, True):
+            probe = HttpRequest()
+            probe.is_secure = lambda secure=secure: secure
+            probe.path = probe.path_info = sample
+            response = HttpResponse(status=204, headers={"Vary": "HX-Request"})
+            for middleware in stack:
+                response = middleware.process_response(probe, response)
+            self._headers[secure] = dict(response.items())
+        self._redirect_to_https = settings.SECURE_SSL_REDIRECT
+        # A session ends for the hot path when its database row goes.
+        self._enabled = query.available()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._path is None:
+            self._setup()
+        if (
+            self._enabled
+            and request.method == "GET"
+            and (match := self._path.match(request.path_info))
+        ):
+            secure = request.is_secure()
+            # SecurityMiddleware, below, redirects plain HTTP when asked to.
+            if secure or not self._redirect_to_https:
+                response = self.empty_poll(request, match["slug"], secure=secure)
+                if response is not None:
+                    return response
+        return self.get_response(request)
+
+    def empty_poll(
+        self, request: HttpRequest, slug: str, *, secure: bool
+    ) -> HttpResponse | None:
+        """204 when the grant counts, the room's activity is what the page
+        shows and nothing is new; None for the rest of the stack, with the
+        checked grant on the request when there is something new."""
+        if request.META.get("HTTP_HX_REQUEST") != "true":
+            return None
+        params = _plain_query(request.META.get("QUERY_STRING", ""))
+        if params is None or "t" not in params:
+            return None
+        grant = grants.verify(params["t"], slug=slug)
+        if grant is None:
+            return None
+        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if not session_key or grants.session_hash(session_key) != grant.session:
+            return None
+        # Beyond CHAT_POLL_RATE in this process, the full path counts the
+        # poll across processes and answers 429 once the user is over it.
+        if not throttle.allow_here(
+            scope="poll", key=grant.user_id, rate=settings.CHAT_POLL_RATE
+        ):
+            return None
+        try:
+            after = cursor_value([params["after"]], "after")
+        except (KeyError, CursorError):
+            return None
+        check = query.poll_check(
+            session_key=session_key,
+            user_id=grant.user_id,
+            room_id=grant.room_id,
+            membership_id=grant.membership_id,
+            after=after,
+        )
+        if not check.counts:
+            # The full path answers, and records nothing for this user.
+            return None
+        # Only now, with the grant known to count, is the user "here".
+        activity = presence.seen(
+            room_id=grant.room_id, user_id=grant.user_id, username=grant.username
+        )
+        changed = activity.version != params.get("v")
+        if check.has_new or changed:
+            # chat.views.messages answers on the grant's word, without
+            # reading the session or the user.
+            request.poll_grant = grants.GrantedPoll(
+                grant=grant,
+                token=params["t"],
+                after=after,
+                activity=activity,
+                activity_changed=changed,
+            )
+            return None
+        return HttpResponse(status=204, headers=self._headers[secure])
+
+
+def _plain_query(query_string: str) -> dict[str, str] | None:
+    """The query string as the poller writes it: each name once, nothing
+    escaped (the grant, the cursor and the version are all URL-safe). None
+    for anything else, which the full path parses properly: a QueryDict
+    costs more than the rest of the hot path."""
+    fields = {}
+    for pair in query_string.split("&"):
+        name, _, value = pair.partition("=")
+        if name in fields or "%" in pair or "+" in pair:
+            return None
+        fields[name] = value
+    return fields

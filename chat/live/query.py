@@ -1,0 +1,114 @@
+"""The empty poll's one query: the project's only hand-written SQL.
+
+Nearly every request the chat serves is a tab asking "anything new?". For a
+poll that carries its grant (chat.live.grants) one statement answers both
+halves of that: whether the grant still counts, and whether the room has
+anything after the page's cursor. Each half is an index probe.
+
+Why written out: built through the ORM (four Exists() in a values() query),
+the same statement costs more to compose than to run; bench/inprocess.py's
+"empty poll" pair measures it (docs/benchmarks.md, part a).
+
+What "still counts" checks is what a grant issued under the access rule
+(chat.selectors.rooms_visible_to) depends on:
+- the session's row is there and unexpired (a logout, an expiry or an
+  administrator deleting it ends the grant),
+- the user is active,
+- the membership the grant names still exists (leaving or being removed
+  ends it; 0 names none: a public room the user had not joined).
+A new access rule must end grants too: tests/chat/test_access.py runs every
+rule down this path and the ORM's.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from chat.models import Membership, Message
+
+
+def _session_model():
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    return store.get_model_class() if issubclass(store, DbSessionStore) else None
+
+
+# "Now" by the database's own clock, in a form comparable with the session's
+# expire_date as Django stores it, so the query needs no parameter for it.
+# SQLite keeps datetimes as text, microseconds and all: both sides are cut to
+# milliseconds, which ends a session up to a millisecond early, never late.
+_EXPIRY = {
+    ("postgresql", True): ("expire_date", "statement_timestamp()"),
+    ("postgresql", False): ("expire_date", "statement_timestamp()"),
+    ("sqlite", True): (
+        "substr(expire_date, 1, 23)",
+        "strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now')",
+    ),
+    ("sqlite", False): (
+        "substr(expire_date, 1, 23)",
+        "strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', 'localtime')",
+    ),
+}
+
+
+def available() -> bool:
+    """Whether poll_check can answer here: the session engine keeps a row
+    per session (db, cached_db), so a session's end shows in the database,
+    the database is one whose clock the query knows how to read, and the
+    user model has is_active. Elsewhere every poll takes the full path."""
+    vendor = connections[DEFAULT_DB_ALIAS].vendor
+    user_fields = {f.name for f in get_user_model()._meta.concrete_fields}
+    return (
+        _session_model() is not None
+        and (vendor, settings.USE_TZ) in _EXPIRY
+        and "is_active" in user_fields
+    )
+
+
+@lru_cache(maxsize=8)
+def _sql(vendor: str, use_tz: bool, membership: bool) -> str:
+    q = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    users = get_user_model()._meta
+    expires, now = _EXPIRY[vendor, use_tz]
+    counts = [
+        f"EXISTS (SELECT 1 FROM {q(_session_model()._meta.db_table)}"
+        f" WHERE session_key = %s AND {expires} > {now})",
+        f"EXISTS (SELECT 1 FROM {q(users.db_table)} WHERE {q(users.pk.column)} = %s"
+        f" AND {q(users.get_field('is_active').column)})",
+    ]
+    if membership:
+        counts.append(
+            f"EXISTS (SELECT 1 FROM {q(Membership._meta.db_table)}"
+            " WHERE id = %s AND user_id = %s AND room_id = %s)"
+        )
+    return (
+        f"SELECT {' AND '.join(counts)},"
+        f" EXISTS (SELECT 1 FROM {q(Message._meta.db_table)}"
+        " WHERE room_id = %s AND id > %s)"
+    )
+
+
+@dataclass(frozen=True)
+class PollCheck:
+    counts: bool  # the grant still counts
+    has_new: bool  # the room has messages after the cursor
+
+
+def poll_check(
+    *, session_key: str, user_id: int, room_id: int, membership_id: int, after: int
+) -> PollCheck:
+    """Whether a grant still counts and the room has anything after `after`,
+    in one query. Needs available()."""
+    db = connections[DEFAULT_DB_ALIAS]
+    params: list = [session_key, user_id]
+    if membership_id:
+        params += [membership_id, user_id, room_id]
+    params += [room_id, after]
+    with db.cursor() as cursor:
+        cursor.execute(_sql(db.vendor, settings.USE_TZ, bool(membership_id)), params)
+        counts, has_new = cursor.fetchone()
+    return PollCheck(counts=bool(counts), has_new=bool(has_new))

@@ -1,0 +1,140 @@
+from django.contrib import messages as flash
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
+from django.views.decorators.vary import vary_on_headers
+
+from chat import presence, selectors, services
+from chat.context import live_room_context
+from chat.decorators import login_required
+from chat.forms import CursorError, MemberForm, MessageForm, RoomForm, parse_cursor
+from chat.models import Room
+from chat.types import HtmxHttpRequest
+from chat.views.responses import bad_request, see_other
+
+
+@require_GET
+def landing(request: HtmxHttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("chat:room_list")
+    return render(request, "landing.html")
+
+
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+@login_required
+def room_list(request: HtmxHttpRequest) -> HttpResponse:
+    if request.method == "GET" and request.htmx:
+        # The list refreshes itself every few seconds (unread counts).
+        return render(
+            request,
+            "chat/partials/room_items.html",
+            {"rooms": selectors.room_list(user=request.user)},
+        )
+    form = RoomForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            room = services.room_create(
+                name=form.cleaned_data["name"],
+                created_by=request.user,
+                is_private=form.cleaned_data["private"],
+            )
+        except ValidationError as error:
+            form.add_error("name", error)
+        else:
+            return see_other(room)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "chat/room_list.html",
+        {"rooms": selectors.room_list(user=request.user), "form": form},
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+def room_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The room page. It reads, and moves only the reader's own read mark;
+    joining is a POST of its own (room_join)."""
+    room = selectors.room_get(slug=slug, user=request.user)
+    try:
+        before = parse_cursor(request.GET, "before")
+    except CursorError as error:
+        return bad_request(str(error))
+    return render_room(request, room, before=before)
+
+
+def render_room(
+    request: HtmxHttpRequest,
+    room: Room,
+    *,
+    before: int | None = None,
+    form: MessageForm | None = None,
+    member_form: MemberForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The room page: live (the newest messages, the poller) or, with a
+    `before` cursor, a page of history without script."""
+    if before is None:
+        page = services.room_open(room=room, user_id=request.user.pk)
+        activity = presence.seen(
+            room_id=room.pk,
+            user_id=request.user.pk,
+            username=request.user.get_username(),
+        )
+    else:
+        page = selectors.messages_before(room=room, before=before)
+        activity = presence.current(room_id=room.pk, user_id=request.user.pk)
+    refusal = selectors.member_add_refusal(room=room, user=request.user)
+    context = live_room_context(
+        request,
+        room,
+        activity=activity,
+        page=page,
+        message_list=page.messages,
+        after=page.last_id or 0,
+        history=before is not None,
+        form=form or MessageForm(),
+        members=selectors.room_members(room=room) if room.is_private else None,
+        can_add_members=refusal is None,
+        member_form=member_form or MemberForm(),
+    )
+    return render(request, "chat/room.html", context, status=status)
+
+
+@require_POST
+@login_required
+def room_join(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    room = selectors.room_get(slug=slug, user=request.user)
+    services.room_join(room=room, user=request.user)
+    return see_other(room)
+
+
+@require_POST
+@login_required
+def room_leave(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    room = selectors.room_get(slug=slug, user=request.user)
+    services.room_leave(room=room, user=request.user)
+    flash.success(request, _("You left %(room)s.") % {"room": room.name})
+    return see_other("chat:room_list")
+
+
+@require_POST
+@login_required
+def room_typing(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The send input reports typing (htmx, throttled here); 204 always."""
+    room = selectors.room_get(slug=slug, user=request.user)
+    presence.typing(
+        room_id=room.pk,
+        user_id=request.user.pk,
+        username=request.user.get_username(),
+        active=bool(request.POST.get("content", "").strip()),
+    )
+    return HttpResponse(status=204)
