@@ -33,7 +33,7 @@ from django.contrib.auth import (  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from chat.models import Message, Room, Membership  # noqa: E402
+from chat.models import Membership, Message, Room  # noqa: E402
 from tests.chatdb import make_sessions  # noqa: E402
 
 BENCH_USER = "bench"

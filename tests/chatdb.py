@@ -29,7 +29,7 @@ from django.contrib.auth import (  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 
-from chat.models import Message, Room, Membership  # noqa: E402
+from chat.models import Membership, Message, Room  # noqa: E402
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 

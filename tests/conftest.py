@@ -118,6 +118,18 @@ def soup() -> Callable[..., BeautifulSoup]:
     return parse
 
 
+@pytest.fixture
+def poller_url(soup) -> Callable:
+    """poller_url(client, room): the poller URL (grant included) that the room
+    page gives that client, as a tab would poll it."""
+
+    def url(client: Client, room: Room) -> str:
+        page = soup(client.get(f"/rooms/{room.slug}/", headers={"HX-Request": ""}))
+        return page.select_one("#poller")["hx-get"]
+
+    return url
+
+
 def ids(soup: BeautifulSoup) -> list[int]:
     """The data-id of every message element, in document order."""
     return [int(el["data-id"]) for el in soup.select("[id^=message-][data-id]")]

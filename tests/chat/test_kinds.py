@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from chat.models import Message, Membership
+from chat.models import Membership, Message
 
 pytestmark = pytest.mark.django_db
 

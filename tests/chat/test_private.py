@@ -1,4 +1,5 @@
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 
 from chat import services
@@ -156,3 +157,36 @@ def test_dm_with_unknown_user_is_404_and_with_self_is_400(auth_client, user):
 def test_dm_requires_login(client, other_user):
     assert client.get(f"/dm/{other_user.username}/").status_code == 302
     assert client.post(f"/dm/{other_user.username}/").status_code == 302
+
+
+def test_a_dm_never_gains_a_third_member(auth_client, user, other_user, outsider):
+    """The probe's privacy bug: the DM's creator POSTed a third username and
+    that user could then read the whole conversation."""
+    auth_client.post(f"/dm/{other_user.username}/")
+    room = Room.objects.get(kind=Room.Kind.DIRECT)
+    services.message_create(room=room, author=user, content="just us")
+    response = auth_client.post(f"/rooms/{room.slug}/members/", {"username": "mallory"})
+    assert response.status_code == 403
+    assert "direct conversation" in response.content.decode()
+    assert set(room.members.all()) == {user, other_user}
+    assert outsider.get(f"/rooms/{room.slug}/").status_code == 404
+    assert outsider.get(f"/api/rooms/{room.slug}/messages/").status_code == 404
+    with pytest.raises(PermissionDenied):
+        services.room_member_add(room=room, added_by=user, username="mallory")
+    # The page offers no add form for a DM (the template asks the same rule).
+    page = auth_client.get(f"/rooms/{room.slug}/")
+    assert b'id="member-form"' not in page.content
+
+
+def test_private_and_direct_slugs_say_nothing_of_their_names(
+    user, other_user, make_user, auth_client
+):
+    secret = services.room_create(name="Launch", created_by=user, is_private=True)
+    dm = services.direct_room_get_or_create(user=user, other=other_user)
+    assert "launch" not in secret.slug and len(secret.slug) >= 16
+    assert str(user.pk) not in dm.slug.split("-") and len(dm.slug) >= 16
+    # A public room of the same name gets the plain slug: the private room's
+    # existence changes nothing an outsider can see.
+    mallory = Client()
+    mallory.force_login(make_user("mallory"))
+    assert mallory.post("/rooms/", {"name": "Launch"})["Location"] == "/rooms/launch/"

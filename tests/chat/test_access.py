@@ -1,0 +1,162 @@
+"""The room access rule, every case down every path.
+
+The rule is stated once (chat.selectors.rooms_visible_to); the empty poll's
+hand-written query (chat/live/query.py) checks what a grant issued under it
+depends on. Each case here starts with a viewer who had access and a poller
+grant, changes one thing, and asks every way in: the ORM selector, the page,
+the full poll, the API, a send, and the grant-carrying poll, empty and
+delivering. A new rule (bans, say) is a new case: any path that misses it
+fails here.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from chat import presence, selectors, services
+from chat.models import Membership, Message, Room
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class World:
+    room: Room
+    viewer: object
+    client: Client  # the viewer's, every request from htmx
+    author: object  # someone who stays in the room
+
+
+def _private(user, make_user) -> World:
+    room = services.room_create(name="Inner", created_by=user, is_private=True)
+    viewer = make_user("vera")
+    room.members.add(viewer)
+    return World(room, viewer, None, user)
+
+
+def _public(user, make_user) -> World:
+    room = services.room_create(name="Lobby", created_by=user)
+    return World(room, make_user("vera"), None, user)
+
+
+def _direct(user, make_user) -> World:
+    viewer = make_user("vera")
+    room = services.direct_room_get_or_create(user=user, other=viewer)
+    return World(room, viewer, None, user)
+
+
+def _leave(world: World) -> None:
+    services.room_leave(room=world.room, user=world.viewer)
+
+
+def _removed(world: World) -> None:
+    Membership.objects.filter(room=world.room, user=world.viewer).delete()
+
+
+def _deactivated(world: World) -> None:
+    world.viewer.is_active = False
+    world.viewer.save(update_fields=["is_active"])
+
+
+def _logged_out(world: World) -> None:
+    world.client.post("/accounts/logout/")
+
+
+def _joins_then_leaves(world: World) -> None:
+    services.room_join(room=world.room, user=world.viewer)
+    _leave(world)
+
+
+# (room, what happens after the grant was issued, may the viewer still see
+# it). Logging out ends the session, not the rule: the selector, which knows
+# users and not sessions, still says yes; every request says no.
+CASES = {
+    "private member stays": (_private, None, True),
+    "private member leaves": (_private, _leave, False),
+    "private member removed": (_private, _removed, False),
+    "private member deactivated": (_private, _deactivated, False),
+    "private member logs out": (_private, _logged_out, False),
+    "public viewer stays": (_public, None, True),
+    "public member leaves": (_public, _joins_then_leaves, True),
+    "public viewer deactivated": (_public, _deactivated, False),
+    "direct member stays": (_direct, None, True),
+    "direct member removed": (_direct, _removed, False),
+}
+
+
+@pytest.fixture(params=list(CASES), ids=list(CASES))
+def case(request, user, make_user, poller_url):
+    make, change, visible = CASES[request.param]
+    world = make(user, make_user)
+    world.client = Client(headers={"HX-Request": "true"})
+    world.client.force_login(world.viewer)
+    url = poller_url(world.client, world.room)
+    assert "t=" in url
+    newest = Message.objects.order_by("-id").values_list("id", flat=True).first()
+    if change:
+        change(world)
+    # Joining and leaving post notices: then the poll has something new.
+    world.changed = Message.objects.filter(id__gt=newest or 0).exists()
+    return world, url, visible
+
+
+def test_the_selector(case, request):
+    world, _url, visible = case
+    found = selectors.room_get_by_id(room_id=world.room.pk, user_id=world.viewer.pk)
+    by_rule = visible or "logs out" in request.node.callspec.id
+    assert (found == world.room) is by_rule
+
+
+def test_the_grant_carrying_empty_poll(case):
+    world, url, visible = case
+    response = world.client.get(url)
+    if visible:
+        assert response.status_code == (200 if world.changed else 204)
+    else:
+        # Not "nothing new": the full path answers, as it would to anyone.
+        assert response.status_code != 204
+        assert response.status_code == 404 or response.has_header("HX-Redirect")
+
+
+def test_the_grant_carrying_delivering_poll(case):
+    world, url, visible = case
+    services.message_create(room=world.room, author=world.author, content="psst")
+    response = world.client.get(url)
+    assert (b"psst" in response.content) is visible
+    if not visible:
+        assert response.status_code == 404 or response.has_header("HX-Redirect")
+
+
+def test_the_full_paths(case):
+    world, _url, visible = case
+    msg = services.message_create(room=world.room, author=world.author, content="x")
+    base = f"/rooms/{world.room.slug}"
+    page = world.client.get(f"{base}/", headers={"HX-Request": ""})
+    poll = world.client.get(f"{base}/messages/?after=0")
+    history = world.client.get(f"{base}/messages/?before={msg.id + 1}")
+    api = world.client.get(f"/api/rooms/{world.room.slug}/messages/")
+    before = Message.objects.count()
+    send = world.client.post(f"{base}/messages/", {"content": "hello"})
+    if visible:
+        assert [page.status_code, poll.status_code, history.status_code] == [200] * 3
+        assert api.status_code == 200 and send.status_code == 200
+    else:
+        for response in (page, poll, history, send):
+            assert response.status_code in (404, 302) or response.has_header(
+                "HX-Redirect"
+            )
+        assert api.status_code in (401, 404)
+        assert Message.objects.count() == before
+
+
+def test_presence_is_recorded_only_for_a_grant_that_counts(case):
+    """Others see who is here; a poll with a grant that no longer counts must
+    not put its user back on that list."""
+    world, url, visible = case
+    cache.delete(f"chat:present:{world.room.pk}")
+    presence.forget_local()
+    world.client.get(url)
+    here = presence.current(room_id=world.room.pk, user_id=world.author.pk).present
+    assert (world.viewer.get_username() in here) is visible

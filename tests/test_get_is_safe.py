@@ -1,0 +1,83 @@
+"""A GET only reads: every URL pattern of the project, asked with GET in the
+ways a browser and htmx ask, changes no row in the database.
+
+The one thing a GET may move is the reader's own read mark
+(Membership.last_read_id): it records what the page showed them, only ever
+forward, and for them alone."""
+
+import re
+
+import pytest
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import URLResolver, get_resolver
+
+from chat import services
+from chat.models import Membership, Room
+
+pytestmark = pytest.mark.django_db
+
+
+def patterns(resolvers=None, prefix=""):
+    for entry in resolvers if resolvers is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from patterns(entry.url_patterns, prefix + str(entry.pattern))
+        else:
+            yield prefix + str(entry.pattern)
+
+
+def concrete(pattern: str, values: dict[str, str]) -> str:
+    """A URL for the pattern, its parameters filled from `values`."""
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], pattern)
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: values[m.group(1)], path)
+    return "/" + path.replace("^", "").replace("$", "")
+
+
+def snapshot(reader) -> dict:
+    rows = {}
+    for model in apps.get_models():
+        values = list(model.objects.order_by("pk").values())
+        if model is Membership:
+            for row in values:
+                if row["user_id"] == reader.pk:
+                    row.pop("last_read_id")
+        rows[model._meta.label] = values
+    return rows
+
+
+def test_no_get_changes_a_row(user, make_user, make_messages):
+    alice = user
+    alice.is_staff = alice.is_superuser = True
+    alice.save()
+    bob = make_user("bob")
+    lobby = services.room_create(name="Lobby", created_by=bob)  # alice is no member
+    make_messages(lobby, 3, author=bob)
+    values = {
+        "slug": lobby.slug,
+        "username": "bob",  # no conversation with bob yet
+        "object_id": str(lobby.pk),
+        "content_type_id": str(ContentType.objects.get_for_model(Room).pk),
+        "id": str(bob.pk),
+        "app_label": "chat",
+        "url": "nowhere/",
+        "pattern_template_name": "chat/partials/message.html",
+    }
+    # The pattern library is a designer's tool, served only in development,
+    # and its render API takes POSTs alone.
+    urls = [
+        concrete(p, values) for p in patterns() if not p.startswith("pattern-library/")
+    ]
+    assert "/rooms/lobby/" in urls and "/dm/bob/" in urls
+    queries = ["", "?after=0", "?before=999999", "?t=x&after=0"]
+    plain, htmx = Client(), Client(headers={"HX-Request": "true"})
+    for client in (plain, htmx):
+        client.force_login(alice)
+    before = snapshot(alice)
+    for url in urls:
+        for query in queries if url.startswith(("/rooms/", "/api/")) else [""]:
+            for client in (plain, htmx, Client()):
+                response = client.get(url + query)
+                assert response.status_code < 500, url + query
+                assert snapshot(alice) == before, f"GET {url}{query} changed a row"
+    assert not Room.objects.filter(kind=Room.Kind.DIRECT).exists()
