@@ -1,10 +1,32 @@
+from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts import throttle
+from chat.ratelimit import retry_after
 from chat.types import HtmxHttpRequest
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form) -> HttpResponse:
+        if throttle.is_throttled(self.request):
+            response = render(
+                self.request,
+                "accounts/locked_out.html",
+                {"address_throttled": True},
+                status=429,
+            )
+            rate = settings.ACCOUNTS_LOGIN_ADDRESS_RATE
+            response["Retry-After"] = str(retry_after(rate))
+            return response
+        return super().form_invalid(form)
 
 
 @require_http_methods(["GET", "POST"])
