@@ -1,12 +1,14 @@
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import UserCreationForm
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts import throttle
+from accounts.forms import SignupForm
+from accounts.models import UsernameSkeleton
 from chat.ratelimit import retry_after
 from chat.types import HtmxHttpRequest
 
@@ -33,12 +35,21 @@ class LoginView(auth_views.LoginView):
 def signup(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("chat:room_list")
-    form = UserCreationForm(request.POST or None)
+    form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        response = redirect("chat:room_list")
-        response.status_code = 303
-        return response
+        try:
+            with transaction.atomic():
+                user = form.save()
+                # The post_save signal recorded the name's skeleton, unless a
+                # look-alike signed up since the form's check: undo.
+                if not UsernameSkeleton.objects.filter(user=user).exists():
+                    raise IntegrityError("a look-alike username was taken")
+        except IntegrityError:  # that, or the very same name
+            form.add_error("username", form.error_messages["similar_username"])
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            response = redirect("chat:room_list")
+            response.status_code = 303
+            return response
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/signup.html", {"form": form}, status=status)
