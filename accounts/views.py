@@ -1,22 +1,55 @@
+from django.conf import settings
 from django.contrib.auth import login
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth import views as auth_views
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts import throttle
+from accounts.forms import SignupForm
+from accounts.models import UsernameSkeleton
+from chat.ratelimit import retry_after
 from chat.types import HtmxHttpRequest
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form) -> HttpResponse:
+        if throttle.is_throttled(self.request):
+            response = render(
+                self.request,
+                "accounts/locked_out.html",
+                {"address_throttled": True},
+                status=429,
+            )
+            rate = settings.ACCOUNTS_LOGIN_ADDRESS_RATE
+            response["Retry-After"] = str(retry_after(rate))
+            return response
+        return super().form_invalid(form)
 
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("chat:room_list")
-    form = UserCreationForm(request.POST or None)
+    form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        response = redirect("chat:room_list")
-        response.status_code = 303
-        return response
+        try:
+            with transaction.atomic():
+                user = form.save()
+                # The post_save signal recorded the name's skeleton, unless a
+                # look-alike signed up since the form's check: undo.
+                if not UsernameSkeleton.objects.filter(user=user).exists():
+                    raise IntegrityError("a look-alike username was taken")
+        except IntegrityError:  # that, or the very same name
+            form.add_error("username", form.error_messages["similar_username"])
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            response = redirect("chat:room_list")
+            response.status_code = 303
+            return response
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/signup.html", {"form": form}, status=status)

@@ -238,14 +238,32 @@ CACHES["template_fragments"] = {
 # --- Authentication ---
 
 AUTHENTICATION_BACKENDS = [
-    # django-axes first: it refuses logins while a username or address is
+    # django-axes first: it refuses logins for a username at an address
     # locked out after repeated failures.
     "axes.backends.AxesStandaloneBackend",
+    # Then an address with too many failures across usernames
+    # (accounts/throttle.py).
+    "accounts.throttle.AddressThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+# The pair only: locking a username alone would let anyone lock anyone out,
+# and locking an address alone would lock out an office behind one address.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = timedelta(minutes=15)
+# Failed logins from one address, across usernames, before that address is
+# refused for the period (shared cache; "0" turns it off). Successes never
+# count.
+ACCOUNTS_LOGIN_ADDRESS_RATE = os.environ.get("ACCOUNTS_LOGIN_ADDRESS_RATE", "30/15m")
+# The client's address is REMOTE_ADDR. Behind a reverse proxy, name the
+# header it sets (e.g. HTTP_X_FORWARDED_FOR) and how many proxies append to
+# it; unset, the header is ignored, since any client can send one.
+CLIENT_IP_HEADER = os.environ.get("DJANGO_CLIENT_IP_HEADER", "").strip()
+CLIENT_IP_PROXY_COUNT = int(os.environ.get("DJANGO_CLIENT_IP_PROXY_COUNT", "1"))
+if CLIENT_IP_HEADER and CLIENT_IP_PROXY_COUNT < 1:
+    raise ImproperlyConfigured("DJANGO_CLIENT_IP_PROXY_COUNT must be 1 or more.")
+# django-axes asks the same function as the throttle (not django-ipware).
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False

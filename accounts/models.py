@@ -1,0 +1,42 @@
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from accounts import usernames
+
+
+class UsernameSkeleton(models.Model):
+    """The digest of a user's look-alike key (accounts.usernames), so that
+    signup finds an existing look-alike with one indexed query. A post_save
+    signal keeps it for every user however made (signup, createsuperuser,
+    the admin, a rename); the unique digest stops two look-alikes that sign
+    up at the same moment from both getting in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="username_skeleton",
+    )
+    digest = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.digest[:12]}"
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def keep_skeleton(sender, instance, raw, update_fields, **kwargs) -> None:
+    # A login saves last_login alone; fixtures load as they are.
+    if raw or (update_fields is not None and "username" not in update_fields):
+        return
+    digest = usernames.digest(usernames.key(instance.get_username()))
+    try:
+        with transaction.atomic():
+            UsernameSkeleton.objects.update_or_create(
+                user=instance, defaults={"digest": digest}
+            )
+    except IntegrityError:
+        # Another user holds a look-alike name (older than this check, or
+        # made by an administrator): that row keeps the name protected, and
+        # this user holds none. Signup checks for this and refuses.
+        UsernameSkeleton.objects.filter(user=instance).delete()
