@@ -225,15 +225,23 @@ else:
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Rendered messages ({% cache %} in chat/partials/message.html uses this
-# alias). A message never changes once stored, so each process keeps its own
-# copies in memory: a poll that delivers then reads no file and makes no
-# network round trip per message, and a message is drawn once per look and
-# language in each process rather than once in all.
-CACHES["template_fragments"] = {
+# alias). Each process keeps its own copies in memory: a poll that delivers
+# then reads no file and makes no network round trip per message, and a
+# message is drawn once per look and language in each process. The key holds
+# what the rendering depends on, the partials' own source included
+# (chat_tags.partials_version), so neither an edited message nor a deployed
+# template change serves old markup. In DEBUG the cache is off: templates
+# change under the running process there (make dev, the pattern library).
+FRAGMENT_CACHE = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "chat-fragments",
     "OPTIONS": {"MAX_ENTRIES": 5_000},
 }
+CACHES["template_fragments"] = (
+    {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    if DEBUG
+    else FRAGMENT_CACHE
+)
 
 # --- Authentication ---
 

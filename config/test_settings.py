@@ -16,6 +16,8 @@ WHITENOISE_USE_FINDERS = True
 # it between tests.
 if not REDIS_URL:  # noqa: F405
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rendered messages: the alias production uses, whatever DEBUG was on import.
+CACHES["template_fragments"] = FRAGMENT_CACHE  # noqa: F405
 
 # Rate limits off, as load and race tests need; tests/chat/test_ratelimit.py
 # turns them on with the defaults.

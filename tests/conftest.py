@@ -1,5 +1,6 @@
 """Fixtures for fragment tests: a logged-in client, an htmx client, soup."""
 
+import time
 from collections.abc import Callable
 from types import SimpleNamespace
 
@@ -128,6 +129,30 @@ def poller_url(soup) -> Callable:
         return page.select_one("#poller")["hx-get"]
 
     return url
+
+
+@pytest.fixture
+def later(monkeypatch) -> Callable[[float], None]:
+    """later(seconds): move the clock the poll grants see forward."""
+
+    def move(seconds: float) -> None:
+        now = time.time() + seconds
+        monkeypatch.setattr("chat.live.grants.time.time", lambda: now)
+
+    return move
+
+
+@pytest.fixture
+def client_for() -> Callable[..., Client]:
+    """client_for(user, htmx=True): a client logged in as `user`, its every
+    request from htmx unless htmx=False."""
+
+    def make(user, *, htmx: bool = True) -> Client:
+        client = Client(headers={"HX-Request": "true"} if htmx else {})
+        client.force_login(user)
+        return client
+
+    return make
 
 
 def ids(soup: BeautifulSoup) -> list[int]:

@@ -1,6 +1,10 @@
+import hashlib
 import re
+from functools import lru_cache
+from pathlib import Path
 
 from django import template
+from django.template.loader import get_template
 from django.utils.html import escape, urlize
 from django.utils.safestring import SafeString, mark_safe
 
@@ -47,6 +51,31 @@ def _highlight_mentions(html: str, known: set[str]) -> str:
         else:
             out.append(part if inside_link else _MENTION.sub(mark, part))
     return "".join(out)
+
+
+@register.simple_tag
+def partials_version() -> str:
+    """A hash of the source of the message partials, part of each cached
+    rendering's key: after a deploy that changed a partial, no process
+    serves markup drawn by the old one."""
+    return _partials_version()
+
+
+@lru_cache(maxsize=1)
+def _partials_version() -> str:
+    # Once per process: the folder the engine finds message.html in, and all
+    # it includes (kinds/), as the loaders see them.
+    origin = Path(get_template("chat/partials/message.html").origin.name).parent
+    digest = hashlib.sha256()
+    for path in sorted(origin.rglob("*.html")):
+        digest.update(path.relative_to(origin).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def forget_partials_version() -> None:
+    """Work the version out again on next use (tests that edit partials)."""
+    _partials_version.cache_clear()
 
 
 @register.simple_tag

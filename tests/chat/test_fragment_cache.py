@@ -1,11 +1,15 @@
 """A message is rendered once per look (own, other, mentions me) and language,
 then served from the cache to every viewer with that look."""
 
+import shutil
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
 from chat import services
 from chat.models import Message
+from chat.templatetags.chat_tags import forget_partials_version
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +61,36 @@ def test_each_language_is_rendered_for_itself(room, user, make_user, soup):
     en = article(bob, room, notice, soup).get_text()
     es = article(bob, room, notice, soup, HTTP_ACCEPT_LANGUAGE="es").get_text()
     assert "joined the room" in en and "entró en la sala" in es
+
+
+def test_an_edited_partial_is_drawn_afresh(
+    room, user, make_user, soup, settings, tmp_path
+):
+    """A designer edits a partial; the next request must show the edit even
+    though the old rendering is still in the cache (a deploy is the same
+    case: the key carries the partials' version)."""
+    bob = viewer(make_user("bob"))
+    msg = services.message_create(room=room, author=user, content="hello")
+    assert article(bob, room, msg, soup).select_one(".designer-mark") is None
+    partials = Path(settings.BASE_DIR) / "templates" / "chat" / "partials"
+    copy = tmp_path / "chat" / "partials"
+    shutil.copytree(partials, copy)
+    kind = copy / "kinds" / "message.html"
+    kind.write_text(
+        kind.read_text().replace('class="message-content', 'class="designer-mark ')
+    )
+    engine = settings.TEMPLATES[0]
+    settings.TEMPLATES = [{**engine, "DIRS": [tmp_path, *engine["DIRS"]]}]
+    forget_partials_version()
+    try:
+        assert article(bob, room, msg, soup).select_one(".designer-mark")
+    finally:
+        forget_partials_version()
+
+
+def test_tests_use_the_fragment_cache_production_uses():
+    from django.conf import settings
+    from django.core.cache import caches
+
+    assert settings.CACHES["template_fragments"] == settings.FRAGMENT_CACHE
+    assert type(caches["template_fragments"]).__name__ == "LocMemCache"

@@ -12,11 +12,6 @@ from tests.conftest import ids
 pytestmark = pytest.mark.django_db
 
 
-def poller_url(client, room, soup) -> str:
-    page = soup(client.get(f"/rooms/{room.slug}/", headers={"HX-Request": ""}))
-    return page.select_one("#poller")["hx-get"]
-
-
 @pytest.fixture
 def reads(monkeypatch) -> dict:
     """How often a request read session data or looked the user up, with any
@@ -50,10 +45,17 @@ def grantless(url: str) -> str:
 
 
 def test_delivers_without_reading_the_session_or_the_user(
-    htmx_client, room, other_user, make_messages, soup, django_assert_num_queries, reads
+    htmx_client,
+    poller_url,
+    room,
+    other_user,
+    make_messages,
+    soup,
+    django_assert_num_queries,
+    reads,
 ):
     services.room_join(room=room, user=other_user)
-    url = poller_url(htmx_client, room, soup)
+    url = poller_url(htmx_client, room)
     sent = make_messages(room, 2, author=other_user)
     reads.update(session=0, user=0)
     # The poll's check, the room's access rule, the messages, the read mark.
@@ -80,9 +82,9 @@ def mixed_batch(room, user, other_user, make_messages):
 
 
 @pytest.fixture
-def mixed_batch_after(htmx_client, room, soup, request):
+def mixed_batch_after(htmx_client, poller_url, room, soup, request):
     """The poller's URL from before the mixed batch was sent."""
-    url = poller_url(htmx_client, room, soup)
+    url = poller_url(htmx_client, room)
     request.getfixturevalue("mixed_batch")
     return url
 
@@ -107,13 +109,13 @@ def test_draws_every_kind_of_message_as_the_full_path_does(
 
 
 def test_new_messages_bring_who_is_here_when_that_changed_too(
-    htmx_client, room, other_user, soup
+    htmx_client, poller_url, room, other_user, soup
 ):
-    url = poller_url(htmx_client, room, soup)
+    url = poller_url(htmx_client, room)
     bob = Client(headers={"HX-Request": "true"})
     bob.force_login(other_user)
     bob.post(f"/rooms/{room.slug}/join/")  # bob joins: a notice
-    poller_url(bob, room, soup)  # and is here
+    poller_url(bob, room)  # and is here
     granted = soup(htmx_client.get(url))
     assert [a["data-kind"] for a in granted.select("article")] == ["join"]
     full = soup(htmx_client.get(grantless(url)))
@@ -136,8 +138,10 @@ def test_draws_them_in_the_viewers_language(
     )
 
 
-def test_carries_the_headers_of_the_full_path(htmx_client, room, make_messages, soup):
-    url = poller_url(htmx_client, room, soup)
+def test_carries_the_headers_of_the_full_path(
+    htmx_client, poller_url, room, make_messages, soup
+):
+    url = poller_url(htmx_client, room)
     make_messages(room, 1)
     granted = htmx_client.get(url)
     full = htmx_client.get(grantless(url))
@@ -156,8 +160,10 @@ def test_carries_the_headers_of_the_full_path(htmx_client, room, make_messages, 
     assert {"HX-Request", "Cookie", "Accept-Language"} <= vary
 
 
-def test_marks_what_it_delivered_as_read(htmx_client, user, room, other_user, soup):
-    url = poller_url(htmx_client, room, soup)
+def test_marks_what_it_delivered_as_read(
+    htmx_client, poller_url, user, room, other_user, soup
+):
+    url = poller_url(htmx_client, room)
     sent = services.message_create(room=room, author=other_user, content="new")
     assert htmx_client.get(url).status_code == 200
     visit = Membership.objects.get(room=room, user=user)
@@ -165,9 +171,9 @@ def test_marks_what_it_delivered_as_read(htmx_client, user, room, other_user, so
 
 
 def test_hands_the_cursor_on_and_the_next_poll_is_empty(
-    htmx_client, room, make_messages, soup
+    htmx_client, poller_url, room, make_messages, soup
 ):
-    url = poller_url(htmx_client, room, soup)
+    url = poller_url(htmx_client, room)
     make_messages(room, 2)
     page = soup(htmx_client.get(url))
     again = htmx_client.get(page.select_one("#poller")["hx-get"])
@@ -175,10 +181,10 @@ def test_hands_the_cursor_on_and_the_next_poll_is_empty(
 
 
 def test_a_full_batch_fires_the_next_poll_at_once(
-    htmx_client, room, make_messages, soup, settings
+    htmx_client, poller_url, room, make_messages, soup, settings
 ):
     settings.CHAT_POLL_LIMIT = 3
-    url = poller_url(htmx_client, room, soup)
+    url = poller_url(htmx_client, room)
     sent = make_messages(room, 5)
     page = soup(htmx_client.get(url))
     assert ids(page) == [m.id for m in sent[:3]]
@@ -190,9 +196,9 @@ def test_a_full_batch_fires_the_next_poll_at_once(
 
 
 def test_a_deactivated_user_gets_nothing_new_even_with_a_young_grant(
-    htmx_client, user, room, other_user, soup
+    htmx_client, poller_url, user, room, other_user, soup
 ):
-    url = poller_url(htmx_client, room, soup)
+    url = poller_url(htmx_client, room)
     user.is_active = False
     user.save(update_fields=["is_active"])
     services.message_create(room=room, author=other_user, content="secret")
@@ -202,10 +208,10 @@ def test_a_deactivated_user_gets_nothing_new_even_with_a_young_grant(
 
 
 def test_a_removed_member_gets_nothing_new_even_with_a_young_grant(
-    inner_room, user, soup
+    inner_room, poller_url, user, soup
 ):
     room, client = inner_room.room, inner_room.client
-    url = poller_url(client, room, soup)
+    url = poller_url(client, room)
     room.members.remove(inner_room.member)
     services.message_create(room=room, author=user, content="secret")
     response = client.get(url)
@@ -213,9 +219,11 @@ def test_a_removed_member_gets_nothing_new_even_with_a_young_grant(
     assert b"secret" not in response.content
 
 
-def test_a_member_of_a_private_room_gets_its_messages(inner_room, user, soup, reads):
+def test_a_member_of_a_private_room_gets_its_messages(
+    inner_room, poller_url, user, soup, reads
+):
     room, client = inner_room.room, inner_room.client
-    url = poller_url(client, room, soup)
+    url = poller_url(client, room)
     sent = services.message_create(room=room, author=user, content="for members")
     reads.update(session=0, user=0)
     page = soup(client.get(url))
@@ -223,8 +231,8 @@ def test_a_member_of_a_private_room_gets_its_messages(inner_room, user, soup, re
     assert reads == {"session": 0, "user": 0}
 
 
-def test_logout_ends_delivery_at_once(htmx_client, room, other_user, soup):
-    url = poller_url(htmx_client, room, soup)
+def test_logout_ends_delivery_at_once(htmx_client, poller_url, room, other_user, soup):
+    url = poller_url(htmx_client, room)
     htmx_client.post("/accounts/logout/")
     services.message_create(room=room, author=other_user, content="secret")
     response = htmx_client.get(url, headers={"HX-Current-URL": "http://t/rooms/x/"})
@@ -233,10 +241,10 @@ def test_logout_ends_delivery_at_once(htmx_client, room, other_user, soup):
 
 
 def test_another_sessions_cookie_takes_the_full_path(
-    htmx_client, user, room, other_user, soup, reads
+    htmx_client, poller_url, user, room, other_user, soup, reads
 ):
     services.room_join(room=room, user=other_user)
-    url = poller_url(htmx_client, room, soup)
+    url = poller_url(htmx_client, room)
     sent = services.message_create(room=room, author=other_user, content="new")
     other = Client(headers={"HX-Request": "true"})
     other.force_login(user)  # the same user, another session
@@ -249,13 +257,13 @@ def test_another_sessions_cookie_takes_the_full_path(
 
 
 def test_a_password_change_ends_other_sessions_grants_within_half_their_life(
-    htmx_client, user, room, other_user, soup, monkeypatch
+    htmx_client, poller_url, user, room, other_user, soup, monkeypatch
 ):
     """Django ends a session whose user changed password when it next reads
     it; the grant does not read it, so the documented window applies."""
     import time
 
-    url = poller_url(htmx_client, room, soup)
+    url = poller_url(htmx_client, room)
     user.set_password("a-new-long-password")
     user.save()
     services.message_create(room=room, author=other_user, content="first")
@@ -269,12 +277,12 @@ def test_a_password_change_ends_other_sessions_grants_within_half_their_life(
 
 
 def test_a_change_in_who_is_typing_is_answered_on_the_grant(
-    htmx_client, room, other_user, soup, reads
+    htmx_client, poller_url, room, other_user, soup, reads
 ):
     bob = Client(headers={"HX-Request": "true"})
     bob.force_login(other_user)
-    poller_url(bob, room, soup)  # bob is in the room (and has joined it)
-    url = poller_url(htmx_client, room, soup)
+    poller_url(bob, room)  # bob is in the room (and has joined it)
+    url = poller_url(htmx_client, room)
     assert htmx_client.get(url).status_code == 204
     bob.post(f"/rooms/{room.slug}/typing/", {"content": "hel"})
     reads.update(session=0, user=0)
@@ -288,15 +296,17 @@ def test_a_change_in_who_is_typing_is_answered_on_the_grant(
     assert htmx_client.get(poller).status_code == 204  # the page is current again
 
 
-def test_a_removed_member_sees_no_change_in_who_is_here(inner_room, make_user, soup):
+def test_a_removed_member_sees_no_change_in_who_is_here(
+    inner_room, poller_url, make_user, soup
+):
     room, client = inner_room.room, inner_room.client
     carol = make_user("carol")
     room.members.add(carol)
-    url = poller_url(client, room, soup)
+    url = poller_url(client, room)
     room.members.remove(inner_room.member)
     other = Client(headers={"HX-Request": "true"})
     other.force_login(carol)
-    poller_url(other, room, soup)  # carol arrives
+    poller_url(other, room)  # carol arrives
     response = client.get(url)
     assert response.status_code == 404
     assert b"carol" not in response.content

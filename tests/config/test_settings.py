@@ -102,3 +102,18 @@ def test_without_redis_the_cache_is_shared_by_the_processes_of_one_machine(
     )
     assert read.returncode == 0, read.stderr
     assert read.stdout.strip().splitlines()[-1] == "from-process-1"
+
+
+def test_in_debug_rendered_messages_are_not_cached():
+    """Under make dev templates change beneath the running process: a cached
+    rendering would show a designer the markup they just replaced."""
+    probe = (
+        "from django.core.cache import caches; "
+        "print(type(caches['template_fragments']).__name__)"
+    )
+    debug = manage("shell", "-c", probe, DJANGO_DEBUG="1")
+    assert debug.returncode == 0, debug.stderr
+    assert debug.stdout.strip().splitlines()[-1] == "DummyCache"
+    production = manage("shell", "-c", probe, **PRODUCTION_ENV)
+    assert production.returncode == 0, production.stderr
+    assert production.stdout.strip().splitlines()[-1] == "LocMemCache"
