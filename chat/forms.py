@@ -1,3 +1,4 @@
+import re
 import unicodedata
 
 from django import forms
@@ -7,6 +8,33 @@ from django.utils.translation import gettext_lazy as _
 
 # Cursors are message ids: a PostgreSQL bigint at most.
 MAX_CURSOR = 2**63 - 1
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_surrogates(value: str) -> None:
+    """Half a UTF-16 surrogate pair is not a character, and UTF-8 (so the
+    database and every page) cannot encode it. JSON's \\u escapes spell one."""
+    if _SURROGATE.search(value):
+        raise forms.ValidationError(
+            _("Remove the lone surrogates (U+D800 to U+DFFF): they are not text."),
+            code="surrogate",
+        )
+
+
+class TextField(forms.CharField):
+    """Every text field of these forms: a CharField that refuses lone
+    surrogates, and shows a refused value back without them."""
+
+    default_validators = [_refuse_surrogates]
+
+    def prepare_value(self, value):
+        # The form is drawn again with what was typed; U+FFFD in place of
+        # what no page can carry.
+        if isinstance(value, str):
+            return _SURROGATE.sub("\ufffd", value)
+        return super().prepare_value(value)
 
 
 def _refuse_control_characters(value: str) -> str:
@@ -26,7 +54,7 @@ def _refuse_control_characters(value: str) -> str:
 class MessageForm(forms.Form):
     # strip=True: leading and trailing white space is not part of a message,
     # and whitespace-only content is blank. CharField also refuses NUL bytes.
-    content = forms.CharField(
+    content = TextField(
         max_length=settings.CHAT_MAX_LENGTH,
         strip=True,
         error_messages={
@@ -48,7 +76,7 @@ class MessageForm(forms.Form):
 
 
 class RoomForm(forms.Form):
-    name = forms.CharField(
+    name = TextField(
         max_length=80,
         strip=True,
         error_messages={"required": _("Give the room a name.")},
@@ -63,7 +91,7 @@ class RoomForm(forms.Form):
 
 
 class MemberForm(forms.Form):
-    username = forms.CharField(max_length=150, strip=True)
+    username = TextField(max_length=150, strip=True)
 
 
 class CursorError(ValueError):
