@@ -10,6 +10,13 @@ from django.utils.translation import gettext_lazy as _
 MAX_CURSOR = 2**63 - 1
 
 
+# Unicode's Bidi_Control characters: embeddings, overrides, isolates and marks,
+# which reorder the text around them ("invoice\u202efdp.exe" reads as
+# "invoiceexe.pdf").
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -87,6 +94,15 @@ class RoomForm(forms.Form):
         name = _refuse_control_characters(self.cleaned_data["name"])
         if "\n" in name or "\t" in name:
             raise forms.ValidationError(_("A room name is one line of text."))
+        # Shown in lists beside other names; messages keep theirs, isolated.
+        if BIDI_CONTROLS.intersection(name):
+            raise forms.ValidationError(
+                _(
+                    "Remove the text-direction controls (such as U+202E, "
+                    "right-to-left override) from the room name."
+                ),
+                code="bidi",
+            )
         return name
 
 

@@ -1,7 +1,7 @@
 import re
 
 from django import template
-from django.utils.html import escape, urlize
+from django.utils.html import escape, format_html, urlize
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -47,6 +47,16 @@ def _highlight_mentions(html: str, known: set[str]) -> str:
         else:
             out.append(part if inside_link else _MENTION.sub(mark, part))
     return "".join(out)
+
+
+@register.filter
+def bdi(value) -> SafeString | list[SafeString]:
+    """`value`, or each name of a list, escaped in <bdi>: a name inside a
+    translated sentence ({% blocktranslate with name=…|bdi %}) keeps its own
+    direction without reordering the words around it."""
+    if isinstance(value, (list, tuple)):
+        return [format_html("<bdi>{}</bdi>", item) for item in value]
+    return format_html("<bdi>{}</bdi>", value)
 
 
 @register.simple_tag

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chat.forms import MemberForm, MessageForm, RoomForm
-from chat.models import Message
+from chat.models import Message, Room
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +143,25 @@ def test_every_form_field_cleans_or_refuses_any_text(text):
         else:
             assert all(str(error) for error in form.errors[field])
         form[field].value().encode()  # the form shows it back in the page
+    if RoomForm({"name": text}).is_valid():
+        assert not any(c in BIDI_CONTROLS for c in text)
+
+
+@FUZZ
+@given(
+    # Any character a form can carry (no surrogates), bidi controls often.
+    name=st.lists(
+        st.one_of(st.characters(codec="utf-8"), st.sampled_from(BIDI_CONTROLS)),
+        max_size=80,
+    ).map("".join)
+)
+def test_room_names_with_bidi_controls_are_refused(auth_client, name):
+    rooms = Room.objects.count()
+    response = auth_client.post("/rooms/", {"name": name})
+    assert response.status_code < 500
+    if any(c in BIDI_CONTROLS for c in name):
+        assert response.status_code == 400
+        assert Room.objects.count() == rooms
 
 
 @FUZZ
