@@ -60,7 +60,8 @@ def _create(request: HtmxHttpRequest, room) -> JsonResponse:
     if request.content_type == "application/json":
         try:
             body = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
+        # RecursionError: nested deeper than the parser goes ([[[[…]]]]).
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return _error(_("The body is not valid JSON."), 400)
         if not isinstance(body, dict) or not isinstance(body.get("content", ""), str):
             return _error(_('Send an object like {"content": "hello"}.'), 400)

@@ -23,7 +23,10 @@ def login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         if request.user.is_authenticated:
             return view(request, *args, **kwargs)
         if request.htmx:
-            next_url = request.htmx.current_url_abs_path or "/"
+            try:
+                next_url = request.htmx.current_url_abs_path or "/"
+            except ValueError:  # a malformed HX-Current-URL: as if absent
+                next_url = "/"
             query = urlencode({"next": next_url})
             return HttpResponseClientRedirect(f"{settings.LOGIN_URL}?{query}")
         return redirect_to_login(request.get_full_path())

@@ -1,3 +1,4 @@
+import re
 import unicodedata
 
 from django import forms
@@ -7,6 +8,40 @@ from django.utils.translation import gettext_lazy as _
 
 # Cursors are message ids: a PostgreSQL bigint at most.
 MAX_CURSOR = 2**63 - 1
+
+
+# Unicode's Bidi_Control characters: embeddings, overrides, isolates and marks,
+# which reorder the text around them ("invoice\u202efdp.exe" reads as
+# "invoiceexe.pdf").
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_surrogates(value: str) -> None:
+    """Half a UTF-16 surrogate pair is not a character, and UTF-8 (so the
+    database and every page) cannot encode it. JSON's \\u escapes spell one."""
+    if _SURROGATE.search(value):
+        raise forms.ValidationError(
+            _("Remove the lone surrogates (U+D800 to U+DFFF): they are not text."),
+            code="surrogate",
+        )
+
+
+class TextField(forms.CharField):
+    """Every text field of these forms: a CharField that refuses lone
+    surrogates, and shows a refused value back without them."""
+
+    default_validators = [_refuse_surrogates]
+
+    def prepare_value(self, value):
+        # The form is drawn again with what was typed; U+FFFD in place of
+        # what no page can carry.
+        if isinstance(value, str):
+            return _SURROGATE.sub("\ufffd", value)
+        return super().prepare_value(value)
 
 
 def _refuse_control_characters(value: str) -> str:
@@ -26,7 +61,7 @@ def _refuse_control_characters(value: str) -> str:
 class MessageForm(forms.Form):
     # strip=True: leading and trailing white space is not part of a message,
     # and whitespace-only content is blank. CharField also refuses NUL bytes.
-    content = forms.CharField(
+    content = TextField(
         max_length=settings.CHAT_MAX_LENGTH,
         strip=True,
         error_messages={
@@ -48,7 +83,7 @@ class MessageForm(forms.Form):
 
 
 class RoomForm(forms.Form):
-    name = forms.CharField(
+    name = TextField(
         max_length=80,
         strip=True,
         error_messages={"required": _("Give the room a name.")},
@@ -59,11 +94,20 @@ class RoomForm(forms.Form):
         name = _refuse_control_characters(self.cleaned_data["name"])
         if "\n" in name or "\t" in name:
             raise forms.ValidationError(_("A room name is one line of text."))
+        # Shown in lists beside other names; messages keep theirs, isolated.
+        if BIDI_CONTROLS.intersection(name):
+            raise forms.ValidationError(
+                _(
+                    "Remove the text-direction controls (such as U+202E, "
+                    "right-to-left override) from the room name."
+                ),
+                code="bidi",
+            )
         return name
 
 
 class MemberForm(forms.Form):
-    username = forms.CharField(max_length=150, strip=True)
+    username = TextField(max_length=150, strip=True)
 
 
 class CursorError(ValueError):

@@ -76,6 +76,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The browser's Accept-Language picks English or Spanish.
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the query or the body; after the language, for
+    # its message (config/middleware.py).
+    "config.middleware.Utf8OnlyMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

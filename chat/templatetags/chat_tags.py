@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django import template
 from django.template.loader import get_template
-from django.utils.html import escape, urlize
+from django.utils.html import escape, format_html, urlize
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -53,6 +53,16 @@ def _highlight_mentions(html: str, known: set[str]) -> str:
     return "".join(out)
 
 
+@register.filter
+def bdi(value) -> SafeString | list[SafeString]:
+    """`value`, or each name of a list, escaped in <bdi>: a name inside a
+    translated sentence ({% blocktranslate with name=…|bdi %}) keeps its own
+    direction without reordering the words around it."""
+    if isinstance(value, (list, tuple)):
+        return [format_html("<bdi>{}</bdi>", item) for item in value]
+    return format_html("<bdi>{}</bdi>", value)
+
+
 @register.simple_tag
 def partials_version() -> str:
     """A hash of the source of the message partials, part of each cached
@@ -84,12 +94,8 @@ def message_variant(message, viewer_id, viewer_name) -> str:
     cached rendering."""
     if _field(message, "user_id") == viewer_id:
         return "own"
-    return "mention" if mentions_user(message, viewer_name) else "other"
-
-
-@register.filter
-def mentions_user(message, username: str) -> bool:
-    return bool(username) and username in (_field(message, "mentions") or ())
+    mentions = _field(message, "mentions") or ()
+    return "mention" if viewer_name and viewer_name in mentions else "other"
 
 
 @register.inclusion_tag("chat/partials/object_panel.html", takes_context=True)

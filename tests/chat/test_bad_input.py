@@ -1,9 +1,11 @@
 """Bad input gets a clear 4xx, never a 500, and never touches stored data."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
-from chat.models import Message
+from chat.forms import MemberForm, MessageForm, RoomForm
+from chat.models import Message, Room
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +109,154 @@ def test_nul_in_a_dm_username_is_404(auth_client):
     # Found by the property test on PostgreSQL, which rejects NUL in queries.
     assert auth_client.get("/dm/%00/").status_code == 404
     assert auth_client.get("/dm/bob%00/").status_code == 404
+
+
+def api_post(client, room, body: str):
+    return client.post(
+        f"/api/rooms/{room.slug}/messages/", body, content_type="application/json"
+    )
+
+
+@pytest.mark.parametrize(
+    "escaped", ["\\ud800", "a \\udfff b", "\\udc00\\ud800", "ok \\ud83d"]
+)
+def test_lone_surrogates_in_api_json_are_400_and_store_nothing(
+    auth_client, room, escaped
+):
+    # JSON's \\u escapes can name half a surrogate pair; the database cannot
+    # store one.
+    response = api_post(auth_client, room, f'{{"content": "{escaped}"}}')
+    assert response.status_code == 400
+    assert "surrogate" in response.json()["error"]
+    assert not Message.objects.exists()
+
+
+def test_a_surrogate_pair_in_api_json_is_one_character(auth_client, room):
+    response = api_post(auth_client, room, '{"content": "\\ud83d\\ude00"}')
+    assert response.status_code == 201
+    assert Message.objects.get().content == "\U0001f600"
+
+
+@pytest.mark.parametrize(
+    "form_class, field",
+    [(MessageForm, "content"), (RoomForm, "name"), (MemberForm, "username")],
+)
+def test_every_text_field_refuses_lone_surrogates(form_class, field):
+    form = form_class({field: "a\ud800b"})
+    assert not form.is_valid()
+    assert "surrogate" in " ".join(form.errors[field])
+    # The refused value is shown back in the form: it must encode.
+    form[field].value().encode()
+
+
+def multipart(fields: dict[str, str], charset: str) -> tuple[bytes, str]:
+    """A multipart body in `charset`, saying so: Django decodes it with that."""
+    parts = [
+        f'--b0undary\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        + value.encode(charset, "surrogatepass")
+        + b"\r\n"
+        for name, value in fields.items()
+    ]
+    body = b"".join(parts) + b"--b0undary--\r\n"
+    return body, f"multipart/form-data; boundary=b0undary; charset={charset}"
+
+
+@pytest.mark.parametrize("charset", ["utf-7", "unicode_escape"])
+@pytest.mark.parametrize(
+    "url, fields",
+    [
+        ("/rooms/general/messages/", {"content": "\ud800"}),
+        ("/api/rooms/general/messages/", {"content": "\ud800"}),
+        ("/rooms/", {"name": "\ud800"}),
+        ("/rooms/inner/members/", {"username": "\ud800"}),
+        ("/accounts/logout/", {"next": "/\ud800"}),
+    ],
+)
+def test_a_form_in_another_charset_than_utf8_is_400(
+    auth_client, room, inner_room, url, fields, charset
+):
+    # A lone surrogate, or anything at all, decoded from another charset
+    # never reaches a form, the database or a page.
+    rooms, members = Room.objects.count(), inner_room.room.members.count()
+    body, content_type = multipart(fields, charset)
+    response = auth_client.generic("POST", url, body, content_type=content_type)
+    assert response.status_code == 400
+    assert b"UTF-8" in response.content
+    assert not Message.objects.filter(kind="message").exists()
+    assert Room.objects.count() == rooms
+    assert inner_room.room.members.count() == members
+
+
+@pytest.mark.parametrize("charset", ["utf-7", "unicode_escape"])
+def test_login_and_signup_in_another_charset_than_utf8_are_400(db, charset):
+    for url, fields in [
+        ("/accounts/login/", {"username": "a\ud800", "password": "x\ud800"}),
+        (
+            "/accounts/signup/",
+            {"username": "a\ud800", "password1": "\ud800" * 12, "password2": "x"},
+        ),
+    ]:
+        body, content_type = multipart(fields, charset)
+        response = Client().generic("POST", url, body, content_type=content_type)
+        assert response.status_code == 400
+    assert not get_user_model().objects.exists()
+
+
+def test_a_query_string_in_another_charset_than_utf8_is_400(db):
+    # "+2AA-" is a lone surrogate in UTF-7: a login page would echo it back.
+    response = Client().get(
+        "/accounts/login/?next=/%2B2AA-", CONTENT_TYPE="text/plain; charset=utf-7"
+    )
+    assert response.status_code == 400
+    assert b"UTF-8" in response.content
+
+
+def test_a_form_in_latin1_is_400(auth_client, room):
+    body, content_type = multipart({"content": "caf\u00e9"}, "latin-1")
+    url = f"/rooms/{room.slug}/messages/"
+    response = auth_client.generic("POST", url, body, content_type=content_type)
+    assert response.status_code == 400
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize("charset", ["UTF-8", "utf8", "utf_8", "us-ascii"])
+def test_utf8_by_any_name_is_accepted(auth_client, room, charset):
+    body, content_type = multipart({"content": "plain text"}, charset)
+    url = f"/rooms/{room.slug}/messages/"
+    response = auth_client.generic("POST", url, body, content_type=content_type)
+    assert response.status_code == 303
+    assert Message.objects.get(kind="message").content == "plain text"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"content": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"a":' * 100_000 + "1" + "}" * 100_000,
+    ],
+)
+def test_deeply_nested_json_is_400_and_stores_nothing(auth_client, room, body):
+    response = api_post(auth_client, room, body)
+    assert response.status_code == 400
+    assert response.json()["error"] == "The body is not valid JSON."
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HX-Current-URL": "http://[::1"},
+        {"HX-Current-URL": "http://["},
+        # Unquoted, FULLWIDTH SOLIDUS: a "/" in the host once NFKC-normalised.
+        {
+            "HX-Current-URL": "http://a%EF%BC%8Fb/",
+            "HX-Current-URL-URI-AutoEncoded": "true",
+        },
+    ],
+)
+def test_a_malformed_current_url_is_treated_as_absent(anon_htmx_client, db, headers):
+    response = anon_htmx_client.get("/rooms/", headers=headers)
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/accounts/login/?next=%2F"
+    assert anon_htmx_client.get("/rooms/")["HX-Redirect"] == response["HX-Redirect"]

@@ -1,17 +1,19 @@
-"""Property-based: arbitrary text and query strings never make a 5xx, and
-every stored message reads back exactly as sent after the documented
-normalisation (surrounding white space stripped, CR/CRLF to LF, "/me " taken
-off an action)."""
+"""Property-based: arbitrary text, query strings, JSON bodies and htmx
+headers never make a 5xx, and every stored message reads back exactly as sent
+after the documented normalisation (surrounding white space stripped, CR/CRLF
+to LF, "/me " taken off an action)."""
 
+import json
 import unicodedata
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chat.models import Message
+from chat.forms import MemberForm, MessageForm, RoomForm
+from chat.models import Message, Room
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +22,30 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
+
+
+# The Bidi_Control characters: they reorder the text around them.
+BIDI_CONTROLS = (
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+# Any code point at all. Lone surrogates (category Cs, which only JSON's \\u
+# escapes or a non-UTF-8 charset can deliver) and bidi controls are a few
+# thousand among a million: drawn on purpose as well.
+ANY_CHARACTER = st.one_of(
+    st.characters(exclude_categories=()),
+    st.characters(categories=["Cs"]),
+    st.sampled_from(BIDI_CONTROLS),
+)
+
+
+def any_text(max_size: int) -> st.SearchStrategy[str]:
+    # Not st.text(alphabet=ANY_CHARACTER): that merges the character sets and
+    # draws from the union, where the rare kinds above stay rare.
+    return st.lists(ANY_CHARACTER, max_size=max_size).map("".join)
+
+
+ANY_TEXT = any_text(300)
 
 
 def normalise(text: str) -> str:
@@ -33,7 +59,17 @@ def acceptable(text: str) -> bool:
         and clean != "/me"
         and len(clean) <= 4000
         and not any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in clean)
+        and not any(unicodedata.category(c) == "Cs" for c in clean)
     )
+
+
+def assert_stored_exactly(text: str) -> None:
+    stored = Message.objects.latest("id")
+    expected = normalise(text)
+    if expected.startswith("/me "):  # an action: the text after "/me "
+        assert stored.kind == "action"
+        expected = expected[4:].strip()
+    assert stored.content == expected
 
 
 @FUZZ
@@ -44,15 +80,88 @@ def test_any_text_is_stored_exactly_or_refused_with_4xx(htmx_client, room, text)
     assert response.status_code < 500
     if acceptable(text):
         assert response.status_code == 200
-        stored = Message.objects.latest("id")
-        expected = normalise(text)
-        if expected.startswith("/me "):  # an action: the text after "/me "
-            assert stored.kind == "action"
-            expected = expected[4:].strip()
-        assert stored.content == expected
+        assert_stored_exactly(text)
     else:
         assert response.status_code == 400
         assert Message.objects.count() == before
+
+
+@FUZZ
+@given(text=ANY_TEXT)
+def test_any_text_through_the_api_is_stored_exactly_or_refused_with_400(
+    auth_client, room, text
+):
+    body = json.dumps({"content": text})  # a lone surrogate becomes a \\u escape
+    # What the server reads: JSON joins two escapes that make a pair.
+    received = json.loads(body)["content"]
+    before = Message.objects.count()
+    response = auth_client.post(
+        f"/api/rooms/{room.slug}/messages/", body, content_type="application/json"
+    )
+    if acceptable(received):
+        assert response.status_code == 201
+        assert_stored_exactly(received)
+    else:
+        assert response.status_code == 400
+        assert response.json()["error"]
+        assert Message.objects.count() == before
+
+
+@FUZZ
+@given(text=ANY_TEXT)
+def test_surrogates_written_as_utf8_bytes_in_a_form_never_5xx(htmx_client, room, text):
+    # A surrogate has no UTF-8 form; written as if it had (%ED%A0%80), each
+    # byte of it is read as U+FFFD, and what was read is stored exactly.
+    raw = text.encode("utf-8", "surrogatepass")
+    received = raw.decode("utf-8", "replace")
+    before = Message.objects.count()
+    response = htmx_client.post(
+        f"/rooms/{room.slug}/messages/",
+        urlencode({"content": raw}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    if acceptable(received):
+        assert response.status_code == 200
+        assert_stored_exactly(received)
+    else:
+        assert response.status_code == 400
+        assert Message.objects.count() == before
+
+
+@FUZZ
+@given(text=any_text(100))
+def test_every_form_field_cleans_or_refuses_any_text(text):
+    for form_class, field in [
+        (MessageForm, "content"),
+        (RoomForm, "name"),
+        (MemberForm, "username"),
+    ]:
+        form = form_class({field: text})
+        if form.is_valid():
+            assert not any(unicodedata.category(c) == "Cs" for c in text)
+            form.cleaned_data[field].encode()
+        else:
+            assert all(str(error) for error in form.errors[field])
+        form[field].value().encode()  # the form shows it back in the page
+    if RoomForm({"name": text}).is_valid():
+        assert not any(c in BIDI_CONTROLS for c in text)
+
+
+@FUZZ
+@given(
+    # Any character a form can carry (no surrogates), bidi controls often.
+    name=st.lists(
+        st.one_of(st.characters(codec="utf-8"), st.sampled_from(BIDI_CONTROLS)),
+        max_size=80,
+    ).map("".join)
+)
+def test_room_names_with_bidi_controls_are_refused(auth_client, name):
+    rooms = Room.objects.count()
+    response = auth_client.post("/rooms/", {"name": name})
+    assert response.status_code < 500
+    if any(c in BIDI_CONTROLS for c in name):
+        assert response.status_code == 400
+        assert Room.objects.count() == rooms
 
 
 @FUZZ
@@ -61,6 +170,86 @@ def test_any_query_string_never_5xx(htmx_client, room, query, path):
     url = f"/rooms/{room.slug}/{path}?{quote(query, safe='=&')}"
     assert htmx_client.get(url).status_code < 500
     assert Client().get(url).status_code < 500
+
+
+QUERY_VALUE = any_text(30)
+
+
+@FUZZ
+@given(
+    params=st.dictionaries(
+        st.one_of(st.sampled_from(["next", "after", "before", "t", "v"]), QUERY_VALUE),
+        st.one_of(QUERY_VALUE, QUERY_VALUE.map(lambda value: "/" + value)),
+        max_size=3,
+    ),
+    charset=st.sampled_from([None, "utf-8", "utf-7", "unicode_escape"]),
+    path=st.sampled_from(
+        [
+            "/rooms/general/",
+            "/rooms/general/messages/",
+            "/api/rooms/general/messages/",
+            "/rooms/",
+            "/accounts/login/",
+            "/accounts/signup/",
+            "/",
+        ]
+    ),
+)
+def test_any_query_in_any_declared_charset_never_5xx(
+    htmx_client, room, params, charset, path
+):
+    # Django decodes a query string with the charset a Content-Type names,
+    # even on a GET; some charsets can spell lone surrogates.
+    codec = charset or "utf-8"
+    query = urlencode(
+        {
+            key.encode(codec, "surrogatepass"): value.encode(codec, "surrogatepass")
+            for key, value in params.items()
+        }
+    )
+    extra = {"CONTENT_TYPE": f"text/plain; charset={charset}"} if charset else {}
+    for client in (htmx_client, Client()):
+        response = client.get(f"{path}?{query}", **extra)
+        assert response.status_code < 500
+        if codec != "utf-8":
+            assert response.status_code == 400
+
+
+@FUZZ
+@given(
+    # Up to 100,000 levels: deeper bodies outgrow the upload limit (a 400 too).
+    depth=st.one_of(st.integers(1, 3_000), st.integers(3_000, 100_000)),
+    nest=st.sampled_from([("[", "]"), ('{"a":', "}"), ('{"content": [', "]}")]),
+)
+def test_any_depth_of_json_is_400(auth_client, room, depth, nest):
+    opening, closing = nest
+    body = opening * depth + "1" + closing * depth
+    before = Message.objects.count()
+    response = auth_client.post(
+        f"/api/rooms/{room.slug}/messages/", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]
+    assert Message.objects.count() == before
+
+
+@FUZZ
+@given(
+    prefix=st.sampled_from(
+        ["", "http://", "http://[", "http://[::1]", "http://testserver/", "//"]
+    ),
+    rest=st.text(
+        alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=40
+    ),
+    encoded=st.booleans(),
+)
+def test_any_current_url_header_gets_a_login_redirect(db, prefix, rest, encoded):
+    headers = {"HX-Request": "true", "HX-Current-URL": prefix + rest}
+    if encoded:  # htmx's flag for a URL it had to percent-encode
+        headers["HX-Current-URL-URI-AutoEncoded"] = "true"
+    response = Client(headers=headers).get("/rooms/")
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith("/accounts/login/?next=")
 
 
 @FUZZ
