@@ -54,9 +54,11 @@ def room_get(*, slug: str, user: AbstractBaseUser) -> Room:
     return room
 
 
-def room_get_by_id(*, room_id: int, user_id: int) -> Room | None:
-    """room_get for a poll that carries a grant: by id, for a user id."""
-    return rooms_visible_to(user_id=user_id).filter(pk=room_id).first()
+def room_by_id(room_id: int) -> Room | None:
+    """A room by id, for a poll whose grant chat.live found still good: the
+    grant was issued under the access rule, and the same request checked
+    what it depends on."""
+    return Room.objects.filter(pk=room_id).first()
 
 
 def direct_room_find(*, user: AbstractBaseUser, other: AbstractBaseUser) -> Room | None:
@@ -157,9 +159,13 @@ def messages_before(*, room: Room, before: int, size: int | None = None) -> Page
 
 
 def messages_after(
-    *, room: Room, after: int, limit: int | None = None
+    *, room: Room, after: int, upto: int | None = None, limit: int | None = None
 ) -> list[Message]:
+    """Messages after the cursor `after` (and up to `upto`, when given), in id
+    order, at most CHAT_POLL_LIMIT."""
     qs = _messages(room).filter(id__gt=after).order_by("id")
+    if upto is not None:
+        qs = qs.filter(id__lte=upto)
     return list(qs[: limit or settings.CHAT_POLL_LIMIT])
 
 

@@ -155,10 +155,14 @@ def room_open(*, room: Room, user_id: int) -> selectors.Page:
     return page
 
 
-def messages_deliver(*, room: Room, user_id: int, after: int) -> list[Message]:
+def messages_deliver(
+    *, room: Room, user_id: int, after: int, batch: list[Message] | None = None
+) -> list[Message]:
     """The messages after a page's cursor, counted as read: what the page
-    now shows. Nothing new, nothing written."""
-    batch = selectors.messages_after(room=room, after=after)
+    now shows. `batch`: those messages, already read (chat.live shares one
+    among the polls of a room). Nothing new, nothing written."""
+    if batch is None:
+        batch = selectors.messages_after(room=room, after=after)
     if batch:
         room_mark_read(room=room, user_id=user_id, message_id=batch[-1].id)
     return batch

@@ -11,7 +11,7 @@ from django.core.cache import caches
 from django.test import Client
 
 from chat import presence, services
-from chat.live import throttle
+from chat.live import batches, throttle
 from chat.models import Message, Room
 
 PASSWORD = "a-long-test-password"
@@ -22,6 +22,7 @@ def _forget() -> None:
         caches[alias].clear()
     presence.forget_local()
     throttle.forget()
+    batches.forget()
 
 
 @pytest.fixture(autouse=True)

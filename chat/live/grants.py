@@ -58,6 +58,7 @@ class GrantedPoll:
     grant: Grant
     token: str  # as the poller sent it, handed back unchanged
     after: int
+    newest: int  # the room's newest message id, as the check read it
     activity: Activity
     activity_changed: bool  # the page shows another version of it
 

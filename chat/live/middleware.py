@@ -98,7 +98,6 @@ class FastPollMiddleware:
             user_id=grant.user_id,
             room_id=grant.room_id,
             membership_id=grant.membership_id,
-            after=after,
         )
         if not check.counts:
             # The full path answers, and records nothing for this user.
@@ -108,13 +107,14 @@ class FastPollMiddleware:
             room_id=grant.room_id, user_id=grant.user_id, username=grant.username
         )
         changed = activity.version != params.get("v")
-        if check.has_new or changed:
+        if check.has_new(after) or changed:
             # chat.views.messages answers on the grant's word, without
             # reading the session or the user.
             request.poll_grant = grants.GrantedPoll(
                 grant=grant,
                 token=params["t"],
                 after=after,
+                newest=check.newest,
                 activity=activity,
                 activity_changed=changed,
             )

@@ -22,6 +22,7 @@ from chat import presence, ratelimit, selectors, services
 from chat.context import live_room_context, room_context
 from chat.decorators import login_required
 from chat.forms import CursorError, MessageForm, parse_cursor
+from chat.live import batches
 from chat.live.grants import GrantedPoll
 from chat.models import Message, Room
 from chat.types import HtmxHttpRequest
@@ -34,12 +35,17 @@ from chat.views.rooms import render_room
 def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     granted: GrantedPoll | None = getattr(request, "poll_grant", None)
     if granted is not None:
-        room = selectors.room_get_by_id(
-            room_id=granted.grant.room_id, user_id=granted.grant.user_id
+        # The middleware's query has just found the grant still good (its
+        # session, its user active, its membership there): the rule it was
+        # issued under holds. The room and the messages are shared by every
+        # poll of this room at this cursor (chat.live.batches).
+        room, batch = batches.shared(
+            room_id=granted.grant.room_id,
+            after=granted.after,
+            newest=granted.newest,
         )
-        if room is not None:
-            return _granted_poll(request, room, granted)
-        # The rule no longer holds: the full path says what it says.
+        if room is not None:  # not deleted meanwhile
+            return _granted_poll(request, room, granted, batch)
     return _room_messages(request, slug)
 
 
@@ -99,12 +105,12 @@ def _poll(request: HtmxHttpRequest, room: Room, *, after: int) -> HttpResponse:
 
 
 def _granted_poll(
-    request: HtmxHttpRequest, room: Room, granted: GrantedPoll
+    request: HtmxHttpRequest, room: Room, granted: GrantedPoll, batch: list[Message]
 ) -> HttpResponse:
     """A poll its grant authorises, with new messages or changed activity."""
     grant = granted.grant
     batch = services.messages_deliver(
-        room=room, user_id=grant.user_id, after=granted.after
+        room=room, user_id=grant.user_id, after=granted.after, batch=batch
     )
     context = room_context(
         room,
