@@ -88,7 +88,7 @@ def markdown(result: dict) -> str:
         "The floor is a bare Django view answering 204 with no middleware "
         "(`bench/bare_wsgi.py`), served by the same gunicorn configuration; the "
         "chat's empty poll is a logged-in user's poller URL (signed grant, see "
-        "`chat/polltoken.py`, answered by `chat/middleware.py`) in a room with "
+        "`chat/live/grants.py`, answered by `chat/live/middleware.py`) in a room with "
         f"nothing new. wrk (2 threads) runs the two back to back, "
         f"{a.get('rounds', '?')} pairs of {a.get('seconds', '?')} s per "
         "connection count, alternating which goes first; the ratio is the "
@@ -176,13 +176,24 @@ def markdown(result: dict) -> str:
             "",
             "Nearly every poll in this load delivers. One that delivers two "
             "messages, through the WSGI application alone (`bench/inprocess.py`, "
-            "alternating pairs): on its grant (`chat.views._granted_poll`: the "
-            "room's access rule and the messages in two plain queries, the read "
-            f"mark as one UPDATE, no session or user read) {inside['granted_us']:.0f} "
+            "alternating pairs): on its grant (`chat.views.messages`: the room and "
+            "the messages read once per process for every poll at the same cursor, "
+            "`chat/live/batches.py`; the read mark as one UPDATE; no session or "
+            f"user read) {inside['granted_us']:.0f} "
             f"µs; without a grant (the full path) {inside['full_us']:.0f} µs; a ratio "
             f"of **{inside['ratio']:.2f}** (pairs: "
             + ", ".join(f"{r:.2f}" for r in inside["pair_ratios"])
             + ").",
+        ]
+    marks = b.get("statements")
+    if marks:
+        lines += [
+            "",
+            "The read mark every delivering poll moves, one UPDATE, in the server's "
+            "database (`bench/statements.py`, alternating batches): through the "
+            f"ORM's `QuerySet.update` {marks['mark_read_orm_us']} µs, written out "
+            f"(`chat/live/query.py`) {marks['mark_read_sql_us']} µs, a ratio of "
+            f"**{marks['ratio']}**.",
         ]
     lines += [
         "",

@@ -255,7 +255,8 @@ def in_process(chat, bare, cookie, room, *, rounds) -> dict:
 
 def delivering_in_process(chat, cookie, room, *, rounds) -> dict:
     """A poll that delivers two messages, through the WSGI application alone:
-    on its grant (chat.views._granted_poll) and without it (the full path:
+    on its grant (chat.views.messages, the batch shared by chat.live.batches)
+    and without it (the full path:
     session, user, room, messages, render), in alternating pairs. Every poll
     in part (b) is one of these."""
     _, page = get(chat.url, f"/rooms/{room}/", cookie)
@@ -281,6 +282,19 @@ def delivering_in_process(chat, cookie, room, *, rounds) -> dict:
         f"full path {result['full_us']} µs (ratio {result['ratio']})"
     )
     return result
+
+
+def statements(chat, room: str, username: str) -> dict:
+    """The hand-written read mark against the ORM's UPDATE (bench/statements.py),
+    in the server's environment and database."""
+    out = json.loads(
+        run(chat.env, sys.executable, "bench/statements.py", room, username)
+    )
+    log(
+        f"(b) the read mark: ORM {out['mark_read_orm_us']} µs, written out "
+        f"{out['mark_read_sql_us']} µs (ratio {out['ratio']})"
+    )
+    return out
 
 
 def part_c(chat, cookie, rooms, *, seconds, rounds) -> dict:
@@ -428,6 +442,9 @@ def main() -> None:
                 if result["b"]:
                     result["b"]["in_process"] = delivering_in_process(
                         chat, cookie, seed["poll_room"], rounds=2 if args.quick else 4
+                    )
+                    result["b"]["statements"] = statements(
+                        chat, seed["poll_room"], seed["bench_user"]
                     )
                 result["d"] = {
                     "rss_mb_start": rss_before,

@@ -4,13 +4,11 @@ ready to render. The room access rule is stated once, in rooms_visible_to."""
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import (
     Count,
-    Exists,
     OuterRef,
     Q,
     QuerySet,
@@ -24,34 +22,32 @@ from django.utils.translation import gettext as _
 from chat.models import Membership, Message, Room
 
 
-def rooms_visible_to(*, user_id: int | None) -> QuerySet[Room]:
-    """The room access rule, the only statement of it: an active user sees
-    the public rooms and the rooms they belong to. Each room carries
-    `membership_id`, the viewer's membership (None where they have none).
+def rooms_visible_to(*, user: AbstractBaseUser) -> QuerySet[Room]:
+    """The room access rule, the only statement of it: an active, signed-in
+    user sees the public rooms and the rooms they belong to. Each room
+    carries `membership_id`, the viewer's membership (None where they have
+    none).
 
     Every way in goes through here: pages, fragments, sends, the API, the
-    room list and the poll that delivers on a grant. The empty poll's one
-    query (chat/live/query.py) checks what a grant issued under this rule
-    depends on; tests/chat/test_access.py runs every case down every path.
+    room list, the duplicate-name check. A poll on a grant (chat/live/) was
+    issued under it, and its one query checks what the grant depends on
+    (session, active user, membership); tests/chat/test_access.py runs every
+    case down every path.
     """
-    user_model = get_user_model()
-    user = user_model.objects.filter(pk=user_id)
-    if any(f.name == "is_active" for f in user_model._meta.get_fields()):
-        user = user.filter(is_active=True)
-    mine = Membership.objects.filter(room=OuterRef("pk"), user_id=user_id)
-    return (
-        Room.objects.annotate(membership_id=Subquery(mine.values("pk")[:1]))
-        .filter(Exists(user))
-        .filter(Q(kind=Room.Kind.PUBLIC) | Q(membership_id__isnull=False))
+    if not (user.is_authenticated and user.is_active):
+        return Room.objects.none()
+    mine = Membership.objects.filter(room=OuterRef("pk"), user=user)
+    return Room.objects.annotate(membership_id=Subquery(mine.values("pk")[:1])).filter(
+        Q(kind=Room.Kind.PUBLIC) | Q(membership_id__isnull=False)
     )
 
 
 def room_get(*, slug: str, user: AbstractBaseUser) -> Room:
     """The room `user` may see; 404 (not 403) otherwise, so names do not leak."""
-    room = rooms_visible_to(user_id=user.pk).filter(slug=slug).first()
-    if room is None:
-        raise Http404("No such room.")
-    return room
+    try:
+        return rooms_visible_to(user=user).get(slug=slug)
+    except Room.DoesNotExist:
+        raise Http404("No such room.") from None
 
 
 def room_by_id(room_id: int) -> Room | None:
@@ -64,7 +60,7 @@ def room_by_id(room_id: int) -> Room | None:
 def direct_room_find(*, user: AbstractBaseUser, other: AbstractBaseUser) -> Room | None:
     """The direct conversation of two users, if they have started one."""
     low, high = sorted([user.pk, other.pk])
-    return rooms_visible_to(user_id=user.pk).filter(dm_key=f"{low}:{high}").first()
+    return rooms_visible_to(user=user).filter(dm_key=f"{low}:{high}").first()
 
 
 def direct_refusal(*, user: AbstractBaseUser, other: AbstractBaseUser) -> str | None:
@@ -109,7 +105,7 @@ def room_list(*, user: AbstractBaseUser) -> QuerySet[Room]:
     )
     newest = Message.objects.filter(room=OuterRef("pk")).order_by("-id")
     return (
-        rooms_visible_to(user_id=user.pk)
+        rooms_visible_to(user=user)
         .annotate(
             last_activity=Coalesce(
                 Subquery(newest.values("created_at")[:1]), "created_at"
@@ -173,7 +169,7 @@ def room_for_object(*, obj: models.Model, user: AbstractBaseUser) -> Room | None
     """The room attached to `obj`, if it was started and `user` may see it."""
     content_type = ContentType.objects.get_for_model(obj)
     return (
-        rooms_visible_to(user_id=user.pk)
+        rooms_visible_to(user=user)
         .filter(content_type=content_type, object_id=str(obj.pk))
         .first()
     )

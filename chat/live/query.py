@@ -1,4 +1,5 @@
-"""The empty poll's one query: the project's only hand-written SQL.
+"""The project's hand-written SQL: the empty poll's one query, and the read
+mark every delivering poll moves.
 
 Nearly every request the chat serves is a tab asking "anything new?". For a
 poll that carries its grant (chat.live.grants) one statement answers both
@@ -18,6 +19,10 @@ What "still counts" checks is what a grant issued under the access rule
   ends it; 0 names none: a public room the user had not joined).
 A new access rule must end grants too: tests/chat/test_access.py runs every
 rule down this path and the ORM's.
+
+mark_read: every poll that delivers moves its viewer's read mark, one UPDATE.
+Through the ORM (QuerySet.update) it cost ten times the statement written out
+on the benchmark machine (bench/statements.py; docs/benchmarks.md, part b).
 """
 
 from dataclasses import dataclass
@@ -115,3 +120,23 @@ def poll_check(
         cursor.execute(_sql(db.vendor, settings.USE_TZ, bool(membership_id)), params)
         counts, newest = cursor.fetchone()
     return PollCheck(counts=bool(counts), newest=newest or 0)
+
+
+def mark_read(*, room_id: int, user_id: int, message_id: int) -> None:
+    """Move a member's read mark forward to `message_id` (never back): what
+    Membership.objects.filter(room_id=…, user_id=…, last_read_id__lt=…)
+    .update(last_read_id=…) does, written out."""
+    db = connections[DEFAULT_DB_ALIAS]
+    with db.cursor() as cursor:
+        cursor.execute(
+            _mark_read_sql(db.vendor), [message_id, room_id, user_id, message_id]
+        )
+
+
+@lru_cache(maxsize=4)
+def _mark_read_sql(vendor: str) -> str:
+    q = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    return (
+        f"UPDATE {q(Membership._meta.db_table)} SET last_read_id = %s"
+        " WHERE room_id = %s AND user_id = %s AND last_read_id < %s"
+    )

@@ -104,7 +104,7 @@ def case(request, user, make_user, poller_url):
 
 def test_the_selector(case, request):
     world, _url, visible = case
-    visible_rooms = selectors.rooms_visible_to(user_id=world.viewer.pk)
+    visible_rooms = selectors.rooms_visible_to(user=world.viewer)
     found = visible_rooms.filter(pk=world.room.pk).first()
     by_rule = visible or "logs out" in request.node.callspec.id
     assert (found == world.room) is by_rule
