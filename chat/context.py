@@ -35,6 +35,25 @@ def room_context(
     }
 
 
+def viewer_room_context(request: HtmxHttpRequest, room: Room, **extra) -> dict:
+    """room_context for the session's user, for what carries no poller."""
+    return room_context(
+        room,
+        viewer_id=request.user.pk,
+        viewer_name=request.user.get_username(),
+        **extra,
+    )
+
+
+def page_context(page: selectors.Page) -> dict:
+    """A page of messages, and the poller's cursor after it."""
+    return {
+        "page": page,
+        "message_list": page.messages,
+        "after": page.last_id or 0,
+    }
+
+
 def live_room_context(
     request: HtmxHttpRequest, room: Room, *, activity: presence.Activity, **extra
 ) -> dict:
@@ -89,9 +108,7 @@ def object_panel_context(request: HtmxHttpRequest, obj, **extra) -> dict:
             request,
             room,
             activity=activity,
-            page=page,
-            message_list=page.messages,
-            after=page.last_id or 0,
             form=MessageForm(),
+            **page_context(page),
         ),
     }

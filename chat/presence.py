@@ -82,6 +82,11 @@ def seen(*, room_id: int, user_id: int, username: str) -> Activity:
     return _activity(present, typing, user_id, now)
 
 
+def seen_by(*, room_id: int, user) -> Activity:
+    """seen() for a signed-in user object."""
+    return seen(room_id=room_id, user_id=user.pk, username=user.get_username())
+
+
 def current(*, room_id: int, user_id: int) -> Activity:
     """What the user should see, without recording them as here."""
     now = time.time()

@@ -36,21 +36,35 @@ def parse_rate(value: str) -> Rate | None:
     return Rate(limit=int(count), period=int(amount or 1) * _UNITS[unit])
 
 
-def allow(*, scope: str, key: object, rate: str) -> bool:
-    """Count one hit for (scope, key); False once the window's limit is passed."""
+@dataclass(frozen=True)
+class Window:
+    """The fixed window of a rate that holds now."""
+
+    rate: Rate
+    number: int
+
+
+def current_window(rate: str) -> Window | None:
+    """The window of `rate` now; None when the rate sets no limit."""
     parsed = parse_rate(rate)
     if parsed is None:
+        return None
+    return Window(rate=parsed, number=int(time.time() // parsed.period))
+
+
+def allow(*, scope: str, key: object, rate: str) -> bool:
+    """Count one hit for (scope, key); False once the window's limit is passed."""
+    if (window := current_window(rate)) is None:
         return True
-    window = int(time.time() // parsed.period)
-    cache_key = f"ratelimit:{scope}:{key}:{window}"
+    cache_key = f"ratelimit:{scope}:{key}:{window.number}"
     # add() is a no-op when the key exists; incr() is atomic on Redis.
-    cache.add(cache_key, 0, timeout=parsed.period + 1)
+    cache.add(cache_key, 0, timeout=window.rate.period + 1)
     try:
         count = cache.incr(cache_key)
     except ValueError:  # expired between add() and incr()
-        cache.set(cache_key, 1, timeout=parsed.period + 1)
+        cache.set(cache_key, 1, timeout=window.rate.period + 1)
         count = 1
-    return count <= parsed.limit
+    return count <= window.rate.limit
 
 
 def retry_after(rate: str) -> int:

@@ -7,25 +7,21 @@ and answers 429 once the user is over it. Counts race between threads; a
 limit off by one or two is fine for a guard.
 """
 
-import time
-
-from chat.ratelimit import parse_rate
+from chat.ratelimit import current_window
 
 # {(scope, key): (window, count)}
 _counts: dict[tuple[str, object], tuple[int, int]] = {}
 
 
 def allow_here(*, scope: str, key: object, rate: str) -> bool:
-    parsed = parse_rate(rate)
-    if parsed is None:
+    if (window := current_window(rate)) is None:
         return True
-    window = int(time.time() // parsed.period)
-    seen_window, count = _counts.get((scope, key), (window, 0))
-    count = count + 1 if seen_window == window else 1
+    seen_window, count = _counts.get((scope, key), (window.number, 0))
+    count = count + 1 if seen_window == window.number else 1
     if len(_counts) > 100_000:  # old windows of users long gone
         _counts.clear()
-    _counts[(scope, key)] = (window, count)
-    return count <= parsed.limit
+    _counts[(scope, key)] = (window.number, count)
+    return count <= window.rate.limit
 
 
 def forget() -> None:

@@ -19,7 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
 from chat import presence, ratelimit, selectors, services
-from chat.context import live_room_context, room_context
+from chat.context import live_room_context, room_context, viewer_room_context
 from chat.decorators import login_required
 from chat.forms import CursorError, MessageForm, parse_cursor
 from chat.live import batches
@@ -68,12 +68,8 @@ def _room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         return redirect(f"{url}?before={before}" if before is not None else url)
     if before is not None:
         page = selectors.messages_before(room=room, before=before)
-        context = room_context(
-            room,
-            viewer_id=request.user.pk,
-            viewer_name=request.user.get_username(),
-            page=page,
-            message_list=page.messages,
+        context = viewer_room_context(
+            request, room, page=page, message_list=page.messages
         )
         return render(request, "chat/partials/history.html", context)
     if after is None:
@@ -90,9 +86,7 @@ def _poll(request: HtmxHttpRequest, room: Room, *, after: int) -> HttpResponse:
         response = render(request, "chat/partials/poller.html", context, status=429)
         response["Retry-After"] = str(ratelimit.retry_after(rate))
         return response
-    activity = presence.seen(
-        room_id=room.pk, user_id=request.user.pk, username=request.user.get_username()
-    )
+    activity = presence.seen_by(room_id=room.pk, user=request.user)
     batch = services.messages_deliver(room=room, user_id=request.user.pk, after=after)
     if not batch and "t" not in request.GET:
         return HttpResponse(status=204)
@@ -164,12 +158,7 @@ def _message_send(
     if not form.is_valid():
         if not request.htmx:
             return render_room(request, room, form=form, status=status)
-        context = room_context(
-            room,
-            viewer_id=request.user.pk,
-            viewer_name=request.user.get_username(),
-            form=form,
-        )
+        context = viewer_room_context(request, room, form=form)
         response = render(
             request, "chat/partials/send_form.html", context, status=status
         )
@@ -183,9 +172,7 @@ def _message_send(
     # log stays gapless; without a cursor, just the new message.
     cursor = message.id - 1 if after is None else min(after, message.id - 1)
     batch = services.messages_deliver(room=room, user_id=request.user.pk, after=cursor)
-    activity = presence.seen(
-        room_id=room.pk, user_id=request.user.pk, username=request.user.get_username()
-    )
+    activity = presence.seen_by(room_id=room.pk, user=request.user)
     context = live_room_context(
         request,
         room,

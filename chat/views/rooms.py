@@ -11,7 +11,7 @@ from django.views.decorators.http import (
 from django.views.decorators.vary import vary_on_headers
 
 from chat import presence, selectors, services
-from chat.context import live_room_context
+from chat.context import live_room_context, page_context
 from chat.decorators import login_required
 from chat.forms import CursorError, MemberForm, MessageForm, RoomForm, parse_cursor
 from chat.models import Room
@@ -84,11 +84,7 @@ def render_room(
     `before` cursor, a page of history without script."""
     if before is None:
         page = services.room_open(room=room, user_id=request.user.pk)
-        activity = presence.seen(
-            room_id=room.pk,
-            user_id=request.user.pk,
-            username=request.user.get_username(),
-        )
+        activity = presence.seen_by(room_id=room.pk, user=request.user)
     else:
         page = selectors.messages_before(room=room, before=before)
         activity = presence.current(room_id=room.pk, user_id=request.user.pk)
@@ -97,9 +93,7 @@ def render_room(
         request,
         room,
         activity=activity,
-        page=page,
-        message_list=page.messages,
-        after=page.last_id or 0,
+        **page_context(page),
         history=before is not None,
         form=form or MessageForm(),
         members=selectors.room_members(room=room) if room.is_private else None,
