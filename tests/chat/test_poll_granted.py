@@ -1,5 +1,8 @@
 """Polls that deliver on their grant: new messages without session or user
-reads (chat.views._granted_poll), exactly as the full path would draw them."""
+reads (chat.views.messages on chat.live's grant), exactly as the full path
+would draw them."""
+
+import re
 
 import pytest
 from django.conf import settings
@@ -310,3 +313,28 @@ def test_a_removed_member_sees_no_change_in_who_is_here(
     response = client.get(url)
     assert response.status_code == 404
     assert b"carol" not in response.content
+
+
+def test_polls_at_the_same_cursor_share_one_read(
+    htmx_client, poller_url, room, other_user, make_user, client_for, soup,
+    django_assert_num_queries,
+):  # fmt: skip
+    """A hundred tabs asking for the same new message cost one read of it per
+    process (chat.live.batches); each still has its grant checked and its
+    read mark moved."""
+    carol = client_for(make_user("carol"))
+    services.room_join(room=room, user=other_user)
+    alice_url, carol_url = poller_url(htmx_client, room), poller_url(carol, room)
+    cursor = re.compile(r"after=(\d+)")
+    assert cursor.search(alice_url)[1] == cursor.search(carol_url)[1]
+    sent = services.message_create(room=room, author=other_user, content="hi")
+    # The grant's check, the room, the messages, the read mark.
+    with django_assert_num_queries(4):
+        first = htmx_client.get(alice_url)
+    # The grant's check and the read mark: the batch is shared.
+    with django_assert_num_queries(2):
+        second = carol.get(carol_url)
+    assert ids(soup(first)) == ids(soup(second)) == [sent.id]
+    assert Membership.objects.get(room=room, user__username="alice").last_read_id == (
+        sent.id
+    )
