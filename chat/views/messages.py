@@ -4,9 +4,10 @@ POST sends.
 A poll that carries its poller's grant (chat/live/) is met by
 FastPollMiddleware before the session or the user is read: with nothing new
 it never gets here; with something new it arrives as request.poll_grant and
-is delivered on the grant's word (the room's access rule read afresh, by
-user id). Every other request takes the full path. Both deliver through the
-same service and render the same partials.
+is delivered on the grant's word, its revocation checked by the same
+request's query, the batch shared with every poll at the same cursor. Every
+other request takes the full path. Both deliver through the same service and
+render the same partials.
 """
 
 from django.conf import settings

@@ -87,11 +87,10 @@ CASES = {
 
 
 @pytest.fixture(params=list(CASES), ids=list(CASES))
-def case(request, user, make_user, poller_url):
+def case(request, client_for, user, make_user, poller_url):
     make, change, visible = CASES[request.param]
     world = make(user, make_user)
-    world.client = Client(headers={"HX-Request": "true"})
-    world.client.force_login(world.viewer)
+    world.client = client_for(world.viewer)
     url = poller_url(world.client, world.room)
     assert "t=" in url
     newest = Message.objects.order_by("-id").values_list("id", flat=True).first()

@@ -91,10 +91,9 @@ def test_anonymous_gets_401_json(room):
     assert not Message.objects.exists()
 
 
-def test_non_member_gets_404_json(user, make_user):
+def test_non_member_gets_404_json(user, client_for, make_user):
     room = services.room_create(name="Den", created_by=user, is_private=True)
-    client = Client()
-    client.force_login(make_user("mallory"))
+    client = client_for(make_user("mallory"), htmx=False)
     assert client.get(url(room)).status_code == 404
     response = post_json(client, room, {"content": "x"})
     assert response.status_code == 404 and response.json() == {"error": "No such room."}

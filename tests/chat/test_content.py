@@ -38,18 +38,17 @@ def test_mentions_of_existing_users_are_highlighted(
     assert "@nobody" in el.get_text()
 
 
-def test_mentioned_user_sees_the_message_emphasised(room, user, other_user, soup):
-    from django.test import Client
+def test_mentioned_user_sees_the_message_emphasised(
+    room, client_for, user, other_user, soup
+):
 
     msg = services.message_create(room=room, author=user, content="@bob look")
     plain = services.message_create(room=room, author=user, content="no mention")
-    bob = Client(headers={"HX-Request": "true"})
-    bob.force_login(other_user)
+    bob = client_for(other_user)
     page = soup(bob.get(f"/rooms/{room.slug}/messages/?after=0"))
     assert "message-mentions-me" in page.select_one(f"#message-{msg.id}")["class"]
     assert "message-mentions-me" not in page.select_one(f"#message-{plain.id}")["class"]
-    alice = Client(headers={"HX-Request": "true"})
-    alice.force_login(user)
+    alice = client_for(user)
     page = soup(alice.get(f"/rooms/{room.slug}/messages/?after=0"))
     assert "message-mentions-me" not in page.select_one(f"#message-{msg.id}")["class"]
 

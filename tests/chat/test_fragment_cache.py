@@ -5,7 +5,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.test import Client
 
 from chat import services
 from chat.models import Message
@@ -14,44 +13,40 @@ from chat.templatetags.chat_tags import forget_partials_version
 pytestmark = pytest.mark.django_db
 
 
-def viewer(user) -> Client:
-    client = Client(headers={"HX-Request": "true"})
-    client.force_login(user)
-    return client
-
-
 def article(client, room, msg, soup, **headers):
     response = client.get(f"/rooms/{room.slug}/messages/?after={msg.id - 1}", **headers)
     return soup(response).select_one(f"#message-{msg.id}")
 
 
-def test_viewers_with_the_same_look_share_one_rendering(room, user, make_user, soup):
+def test_viewers_with_the_same_look_share_one_rendering(
+    room, client_for, user, make_user, soup
+):
     bob, dave = make_user("bob"), make_user("dave")
     msg = services.message_create(room=room, author=user, content="original @carol")
-    first = article(viewer(bob), room, msg, soup)
+    first = article(client_for(bob), room, msg, soup)
     assert first.select_one(".message-content").get_text() == "original @carol"
     # Change the stored text behind the cache's back: another "other" viewer
     # is served the cached rendering, so the page was not drawn again.
     Message.objects.filter(pk=msg.pk).update(content="changed")
-    again = article(viewer(dave), room, msg, soup)
+    again = article(client_for(dave), room, msg, soup)
     assert again.select_one(".message-content").get_text() == "original @carol"
 
 
-def test_each_look_is_rendered_for_itself(room, user, make_user, soup):
+def test_each_look_is_rendered_for_itself(room, client_for, user, make_user, soup):
     carol, bob = make_user("carol"), make_user("bob")
     msg = services.message_create(room=room, author=user, content="hi @carol")
-    other = article(viewer(bob), room, msg, soup)
-    own = article(viewer(user), room, msg, soup)
-    mention = article(viewer(carol), room, msg, soup)
+    other = article(client_for(bob), room, msg, soup)
+    own = article(client_for(user), room, msg, soup)
+    mention = article(client_for(carol), room, msg, soup)
     assert "message-own" in own["class"]
     assert "message-own" not in other["class"]
     assert "message-mentions-me" not in other["class"]
     assert "message-mentions-me" in mention["class"]
 
 
-def test_each_language_is_rendered_for_itself(room, user, make_user, soup):
+def test_each_language_is_rendered_for_itself(room, client_for, user, make_user, soup):
     msg = services.message_create(room=room, author=user, content="/me waves")
-    bob = viewer(make_user("bob"))
+    bob = client_for(make_user("bob"))
     english = article(bob, room, msg, soup)
     spanish = article(bob, room, msg, soup, HTTP_ACCEPT_LANGUAGE="es")
     assert english.get_text() == spanish.get_text()  # "* alice waves" in both
@@ -64,12 +59,12 @@ def test_each_language_is_rendered_for_itself(room, user, make_user, soup):
 
 
 def test_an_edited_partial_is_drawn_afresh(
-    room, user, make_user, soup, settings, tmp_path
+    room, client_for, user, make_user, soup, settings, tmp_path
 ):
     """A designer edits a partial; the next request must show the edit even
     though the old rendering is still in the cache (a deploy is the same
     case: the key carries the partials' version)."""
-    bob = viewer(make_user("bob"))
+    bob = client_for(make_user("bob"))
     msg = services.message_create(room=room, author=user, content="hello")
     assert article(bob, room, msg, soup).select_one(".designer-mark") is None
     partials = Path(settings.BASE_DIR) / "templates" / "chat" / "partials"

@@ -30,9 +30,10 @@ def test_me_inside_a_sentence_is_an_ordinary_message(htmx_client, room):
     assert Message.objects.get().kind == "message"
 
 
-def test_viewing_a_public_room_joins_nothing_and_join_is_a_post(room, other_user, soup):
-    bob = Client()
-    bob.force_login(other_user)
+def test_viewing_a_public_room_joins_nothing_and_join_is_a_post(
+    room, client_for, other_user, soup
+):
+    bob = client_for(other_user, htmx=False)
     page = soup(bob.get(f"/rooms/{room.slug}/"))
     assert not Message.objects.exists()
     assert not Membership.objects.filter(user=other_user).exists()
@@ -50,9 +51,8 @@ def test_viewing_a_public_room_joins_nothing_and_join_is_a_post(room, other_user
     assert page.select_one("#leave-form") is not None
 
 
-def test_the_first_message_joins_a_public_room(room, other_user):
-    bob = Client()
-    bob.force_login(other_user)
+def test_the_first_message_joins_a_public_room(room, client_for, other_user):
+    bob = client_for(other_user, htmx=False)
     bob.post(f"/rooms/{room.slug}/messages/", {"content": "hi"})
     bob.post(f"/rooms/{room.slug}/messages/", {"content": "again"})
     kinds = list(Message.objects.values_list("kind", flat=True))
@@ -65,9 +65,8 @@ def test_creator_gets_no_join_notice(auth_client, room):
     assert not Message.objects.filter(kind="join").exists()
 
 
-def test_leave_posts_a_notice_and_joining_again_another(room, other_user):
-    bob = Client()
-    bob.force_login(other_user)
+def test_leave_posts_a_notice_and_joining_again_another(room, client_for, other_user):
+    bob = client_for(other_user, htmx=False)
     bob.post(f"/rooms/{room.slug}/join/")
     response = bob.post(f"/rooms/{room.slug}/leave/")
     assert response.status_code == 303 and response["Location"] == "/rooms/"
@@ -78,13 +77,12 @@ def test_leave_posts_a_notice_and_joining_again_another(room, other_user):
     assert kinds == ["join", "leave", "join"]
 
 
-def test_leaving_a_private_room_drops_membership(user, other_user):
+def test_leaving_a_private_room_drops_membership(user, client_for, other_user):
     from chat import services
 
     room = services.room_create(name="Den", created_by=user, is_private=True)
     room.members.add(other_user)
-    bob = Client()
-    bob.force_login(other_user)
+    bob = client_for(other_user, htmx=False)
     assert bob.post(f"/rooms/{room.slug}/leave/").status_code == 303
     assert bob.get(f"/rooms/{room.slug}/").status_code == 404
 

@@ -129,12 +129,11 @@ def test_the_fast_204_carries_the_headers_of_the_full_stack(
 
 
 def test_over_https_the_fast_204_carries_hsts_and_plain_http_is_redirected(
-    settings, user, room, soup
+    settings, client_for, user, room, soup
 ):
     settings.SECURE_HSTS_SECONDS = 3600
     settings.SECURE_SSL_REDIRECT = True
-    client = Client(headers={"HX-Request": "true"})
-    client.force_login(user)
+    client = client_for(user)
     page = client.get(f"/rooms/{room.slug}/", headers={"HX-Request": ""}, secure=True)
     url = soup(page).select_one("#poller")["hx-get"]
     fast = client.get(url, secure=True)
@@ -277,15 +276,14 @@ def test_forged_grant_takes_the_full_path(client, anon_htmx_client, room, token)
 
 
 def test_grant_for_one_room_does_not_open_another(
-    htmx_client, poller_url, make_room, user, soup
+    htmx_client, client_for, poller_url, make_room, user, soup
 ):
     one = make_room("One")
     other = services.room_create(name="Two", created_by=user, is_private=True)
     url = poller_url(htmx_client, one)
     stolen = url.replace(f"/rooms/{one.slug}/", f"/rooms/{other.slug}/")
     mallory = get_user_model().objects.create_user("mallory")
-    client = Client(headers={"HX-Request": "true"})
-    client.force_login(mallory)
+    client = client_for(mallory)
     assert client.get(stolen).status_code == 404
 
 
@@ -305,15 +303,14 @@ def test_plain_poll_without_grant_is_unchanged(htmx_client, room, make_messages)
 
 
 def test_without_session_rows_every_poll_takes_the_full_path(
-    settings, poller_url, user, room, soup
+    settings, client_for, poller_url, user, room, soup
 ):
     """The hot path sees a session end by its database row; an engine without
     rows (cookies, cache only) keeps polls on the full path, still correct."""
     from django.test.utils import CaptureQueriesContext
 
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
-    client = Client(headers={"HX-Request": "true"})
-    client.force_login(user)
+    client = client_for(user)
     url = poller_url(client, room)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)

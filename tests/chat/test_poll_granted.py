@@ -112,11 +112,10 @@ def test_draws_every_kind_of_message_as_the_full_path_does(
 
 
 def test_new_messages_bring_who_is_here_when_that_changed_too(
-    htmx_client, poller_url, room, other_user, soup
+    htmx_client, client_for, poller_url, room, other_user, soup
 ):
     url = poller_url(htmx_client, room)
-    bob = Client(headers={"HX-Request": "true"})
-    bob.force_login(other_user)
+    bob = client_for(other_user)
     bob.post(f"/rooms/{room.slug}/join/")  # bob joins: a notice
     poller_url(bob, room)  # and is here
     granted = soup(htmx_client.get(url))
@@ -280,10 +279,9 @@ def test_a_password_change_ends_other_sessions_grants_within_half_their_life(
 
 
 def test_a_change_in_who_is_typing_is_answered_on_the_grant(
-    htmx_client, poller_url, room, other_user, soup, reads
+    htmx_client, client_for, poller_url, room, other_user, soup, reads
 ):
-    bob = Client(headers={"HX-Request": "true"})
-    bob.force_login(other_user)
+    bob = client_for(other_user)
     poller_url(bob, room)  # bob is in the room (and has joined it)
     url = poller_url(htmx_client, room)
     assert htmx_client.get(url).status_code == 204
@@ -300,15 +298,14 @@ def test_a_change_in_who_is_typing_is_answered_on_the_grant(
 
 
 def test_a_removed_member_sees_no_change_in_who_is_here(
-    inner_room, poller_url, make_user, soup
+    inner_room, client_for, poller_url, make_user, soup
 ):
     room, client = inner_room.room, inner_room.client
     carol = make_user("carol")
     room.members.add(carol)
     url = poller_url(client, room)
     room.members.remove(inner_room.member)
-    other = Client(headers={"HX-Request": "true"})
-    other.force_login(carol)
+    other = client_for(carol)
     poller_url(other, room)  # carol arrives
     response = client.get(url)
     assert response.status_code == 404

@@ -18,34 +18,28 @@ def clock(monkeypatch):
 
 
 @pytest.fixture
-def bob(other_user) -> Client:
-    client = Client(headers={"HX-Request": "true"})
-    client.force_login(other_user)
+def bob(other_user, client_for) -> Client:
+    client = client_for(other_user)
     return client
-
-
-def poller_url(client, room, soup) -> str:
-    page = soup(client.get(f"/rooms/{room.slug}/", headers={"HX-Request": ""}))
-    return page.select_one("#poller")["hx-get"]
 
 
 def names(page, selector) -> list[str]:
     return [el.get_text() for el in page.select(selector)]
 
 
-def test_room_page_lists_who_is_here(htmx_client, bob, room, soup, clock):
-    poller_url(bob, room, soup)
+def test_room_page_lists_who_is_here(htmx_client, poller_url, bob, room, soup, clock):
+    poller_url(bob, room)
     page = soup(htmx_client.get(f"/rooms/{room.slug}/", headers={"HX-Request": ""}))
     assert names(page, "#presence .present-user") == ["alice", "bob"]
 
 
 def test_arrival_reaches_an_open_page_through_its_next_poll(
-    htmx_client, bob, room, soup, clock
+    htmx_client, poller_url, bob, room, soup, clock
 ):
-    url = poller_url(htmx_client, room, soup)
+    url = poller_url(htmx_client, room)
     assert htmx_client.get(url).status_code == 204
     clock.now += 1
-    poller_url(bob, room, soup)  # bob opens the room
+    poller_url(bob, room)  # bob opens the room
     response = htmx_client.get(url)
     assert response.status_code == 200
     page = soup(response)
@@ -56,10 +50,10 @@ def test_arrival_reaches_an_open_page_through_its_next_poll(
 
 
 def test_users_who_stop_polling_drop_off_after_ten_seconds(
-    htmx_client, bob, room, soup, clock
+    htmx_client, poller_url, bob, room, soup, clock
 ):
-    poller_url(bob, room, soup)
-    url = poller_url(htmx_client, room, soup)
+    poller_url(bob, room)
+    url = poller_url(htmx_client, room)
     for _ in range(5):  # alice keeps polling every 2 s, bob has gone
         clock.now += 2
         response = htmx_client.get(url)
@@ -70,9 +64,11 @@ def test_users_who_stop_polling_drop_off_after_ten_seconds(
     assert names(page, "#presence .present-user") == ["alice"]
 
 
-def test_typing_shows_to_others_not_to_oneself(htmx_client, bob, room, soup, clock):
-    url = poller_url(htmx_client, room, soup)
-    bob_url = poller_url(bob, room, soup)
+def test_typing_shows_to_others_not_to_oneself(
+    htmx_client, poller_url, bob, room, soup, clock
+):
+    url = poller_url(htmx_client, room)
+    bob_url = poller_url(bob, room)
     assert (
         bob.post(f"/rooms/{room.slug}/typing/", {"content": "hel"}).status_code == 204
     )
@@ -123,12 +119,11 @@ def test_send_input_reports_typing_with_htmx_alone(auth_client, room, soup):
     assert field["hx-swap"] == "none"
 
 
-def test_typing_endpoint_guards(make_user, user, room):
+def test_typing_endpoint_guards(make_user, client_for, user, room):
     from chat import services
 
     secret = services.room_create(name="Den", created_by=user, is_private=True)
-    mallory = Client()
-    mallory.force_login(make_user("mallory"))
+    mallory = client_for(make_user("mallory"), htmx=False)
     assert (
         mallory.post(f"/rooms/{secret.slug}/typing/", {"content": "x"}).status_code
         == 404
@@ -138,8 +133,8 @@ def test_typing_endpoint_guards(make_user, user, room):
 
 
 def test_presence_costs_no_database_query_on_the_hot_path(
-    htmx_client, bob, room, soup, clock, django_assert_num_queries
+    htmx_client, poller_url, bob, room, soup, clock, django_assert_num_queries
 ):
-    url = poller_url(htmx_client, room, soup)
+    url = poller_url(htmx_client, room)
     with django_assert_num_queries(1):
         assert htmx_client.get(url).status_code == 204

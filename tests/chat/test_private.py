@@ -14,9 +14,8 @@ def private_room(user) -> Room:
 
 
 @pytest.fixture
-def outsider(make_user) -> Client:
-    client = Client()
-    client.force_login(make_user("mallory"))
+def outsider(make_user, client_for) -> Client:
+    client = client_for(make_user("mallory"), htmx=False)
     return client
 
 
@@ -81,15 +80,16 @@ def test_private_room_name_does_not_leak_through_the_duplicate_check(
     assert Room.objects.filter(name="Secret plans").count() == 2
 
 
-def test_creator_adds_a_member_by_username(private_room, auth_client, make_user, soup):
+def test_creator_adds_a_member_by_username(
+    private_room, client_for, auth_client, make_user, soup
+):
     bob = make_user("bobby")
     response = auth_client.post(
         f"/rooms/{private_room.slug}/members/", {"username": "bobby"}
     )
     assert response.status_code == 303
     assert private_room.members.filter(pk=bob.pk).exists()
-    bob_client = Client()
-    bob_client.force_login(bob)
+    bob_client = client_for(bob, htmx=False)
     assert bob_client.get(f"/rooms/{private_room.slug}/").status_code == 200
     page = soup(auth_client.get(f"/rooms/{private_room.slug}/"))
     assert "bobby" in [m.get_text() for m in page.select("#members .member")]
@@ -103,11 +103,12 @@ def test_adding_an_unknown_username_is_a_form_error(private_room, auth_client, s
     assert "No user" in soup(response).select_one("#member-error").get_text()
 
 
-def test_members_who_did_not_create_the_room_cannot_add(private_room, make_user, soup):
+def test_members_who_did_not_create_the_room_cannot_add(
+    private_room, client_for, make_user, soup
+):
     member = make_user("member")
     private_room.members.add(member)
-    client = Client()
-    client.force_login(member)
+    client = client_for(member, htmx=False)
     page = soup(client.get(f"/rooms/{private_room.slug}/"))
     assert page.select("#member-form") == []
     response = client.post(
@@ -117,7 +118,7 @@ def test_members_who_did_not_create_the_room_cannot_add(private_room, make_user,
 
 
 def test_dm_starts_with_a_post_and_is_one_shared_room(
-    auth_client, user, other_user, soup
+    auth_client, client_for, user, other_user, soup
 ):
     page = auth_client.get(f"/dm/{other_user.username}/")
     assert page.status_code == 200
@@ -130,8 +131,7 @@ def test_dm_starts_with_a_post_and_is_one_shared_room(
     assert response["Location"] == f"/rooms/{room.slug}/"
     assert room.is_private and room.is_direct
     assert set(room.members.all()) == {user, other_user}
-    bob = Client()
-    bob.force_login(other_user)
+    bob = client_for(other_user, htmx=False)
     # Once it exists, the GET goes there; a second POST finds the same room.
     assert bob.get(f"/dm/{user.username}/")["Location"] == f"/rooms/{room.slug}/"
     assert bob.post(f"/dm/{user.username}/")["Location"] == f"/rooms/{room.slug}/"
@@ -182,7 +182,7 @@ def test_a_dm_never_gains_a_third_member(auth_client, user, other_user, outsider
 
 
 def test_private_and_direct_slugs_say_nothing_of_their_names(
-    user, other_user, make_user, auth_client
+    user, client_for, other_user, make_user, auth_client
 ):
     secret = services.room_create(name="Launch", created_by=user, is_private=True)
     dm = services.direct_room_get_or_create(user=user, other=other_user)
@@ -190,6 +190,5 @@ def test_private_and_direct_slugs_say_nothing_of_their_names(
     assert str(user.pk) not in dm.slug.split("-") and len(dm.slug) >= 16
     # A public room of the same name gets the plain slug: the private room's
     # existence changes nothing an outsider can see.
-    mallory = Client()
-    mallory.force_login(make_user("mallory"))
+    mallory = client_for(make_user("mallory"), htmx=False)
     assert mallory.post("/rooms/", {"name": "Launch"})["Location"] == "/rooms/launch/"

@@ -55,13 +55,11 @@ def test_eleventh_send_in_ten_seconds_is_429_slow_down_and_not_stored(
     assert not Message.objects.filter(content="one too many").exists()
 
 
-def test_send_limit_is_per_user(htmx_client, room, other_user):
-    from django.test import Client
+def test_send_limit_is_per_user(htmx_client, client_for, room, other_user):
 
     for i in range(10):
         htmx_client.post(f"/rooms/{room.slug}/messages/", {"content": f"m{i}"})
-    bob = Client(headers={"HX-Request": "true"})
-    bob.force_login(other_user)
+    bob = client_for(other_user)
     response = bob.post(f"/rooms/{room.slug}/messages/", {"content": "hi"})
     assert response.status_code == 200
 

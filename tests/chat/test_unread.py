@@ -18,9 +18,8 @@ def unread(client, soup) -> dict[str, int]:
 
 
 @pytest.fixture
-def bob(other_user) -> Client:
-    client = Client()
-    client.force_login(other_user)
+def bob(other_user, client_for) -> Client:
+    client = client_for(other_user, htmx=False)
     return client
 
 

@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
 
 from chat import services
 
@@ -58,7 +57,7 @@ def test_payload_as_message_is_inert_in_page_and_fragments(
 
 
 @pytest.mark.parametrize("payload", CORPUS)
-def test_payload_as_room_name_and_username_is_inert(payload, soup):
+def test_payload_as_room_name_and_username_is_inert(payload, client_for, soup):
     User = get_user_model()
     author = User.objects.create_user(username="u" + str(abs(hash(payload)))[:20])
     # Usernames from the signup form are restricted; the admin or an import
@@ -67,8 +66,7 @@ def test_payload_as_room_name_and_username_is_inert(payload, soup):
     author.refresh_from_db()
     room = services.room_create(name=payload[:80], created_by=author)
     services.message_create(room=room, author=author, content="hi")
-    client = Client()
-    client.force_login(author)
+    client = client_for(author, htmx=False)
     for url in ("/rooms/", f"/rooms/{room.slug}/"):
         response = client.get(url)
         assert response.status_code == 200
