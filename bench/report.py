@@ -243,6 +243,9 @@ def markdown(result: dict) -> str:
             f"| {conf} | {row['rps']:,.0f} | {row['p50_ms']} | {row['p99_ms']} "
             f"| {row['non_2xx'] + row['socket_errors']} | {row.get('rss_mb')} |"
         )
+    history = ROOT / "bench" / "history.md"
+    if history.exists():
+        lines += ["", history.read_text().rstrip()]
     return "\n".join(lines) + "\n"
 
 
