@@ -129,8 +129,10 @@ def markdown(result: dict) -> str:
             "for both. What the chat adds to the floor: the query string, one "
             "HMAC check (remembered per process for a grant already seen), a "
             "hash of the session cookie, the room's activity from a per-process "
-            "copy, one query on the driver's cursor, and a 204 with the security "
-            "headers copied in; and Django's request signals, which reset and "
+            "copy, one query on Django's cursor (the session's row, the user's "
+            "is_active and the grant's membership: three index probes, and the "
+            "room's newest id), and a 204 with the headers the stack would add; "
+            "and Django's request signals, which reset and "
             "check a real database connection and cache that the floor does not "
             "have.",
         ]

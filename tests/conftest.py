@@ -1,13 +1,14 @@
 """Fixtures for fragment tests: a logged-in client, an htmx client, soup."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 
 import pytest
 from bs4 import BeautifulSoup
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
+from django.db import connection
 from django.test import Client
 
 from chat import presence, services
@@ -154,6 +155,32 @@ def client_for() -> Callable[..., Client]:
         return client
 
     return make
+
+
+@pytest.fixture
+def driver_statements(db) -> Iterator[list[str]]:
+    """Every statement the database driver runs while the test does, sent
+    through Django's cursor or the poll's own (chat/live/query.py), read
+    from the driver's own hooks: SQLite's trace callback, psycopg's cursor
+    class."""
+    statements: list[str] = []
+    connection.ensure_connection()
+    raw = connection.connection
+    if connection.vendor == "sqlite":
+        raw.set_trace_callback(statements.append)
+        yield statements
+        raw.set_trace_callback(None)
+        return
+    original = raw.cursor_factory
+
+    class Recording(original):
+        def execute(self, query, params=None, **kwargs):
+            statements.append(str(query))
+            return super().execute(query, params, **kwargs)
+
+    raw.cursor_factory = Recording
+    yield statements
+    raw.cursor_factory = original
 
 
 def ids(soup: BeautifulSoup) -> list[int]:
