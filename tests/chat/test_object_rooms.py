@@ -89,3 +89,48 @@ def test_object_room_works_through_the_normal_endpoints(user, htmx_client, soup_
         render(user, article, soup_html).select_one(".message-content").get_text()
         == "hi"
     )
+
+
+def test_rendering_the_tag_creates_nothing_and_offers_a_start_form(user, soup_html):
+    article = Article.objects.create(title="Roadmap")
+    page = render(user, article, soup_html)
+    assert not Room.objects.exists()
+    form = page.select_one("#object-room-form")
+    assert form["method"] == "post" and form["action"] == "/rooms/for-object/"
+    assert form.select_one("input[name=next]")["value"] == f"/articles/{article.pk}/"
+
+
+def test_the_start_form_starts_the_room_once_and_goes_back(
+    user, auth_client, soup_html
+):
+    article = Article.objects.create(title="Roadmap")
+    form = render(user, article, soup_html).select_one("#object-room-form")
+    data = {i["name"]: i["value"] for i in form.select("input[type=hidden]")}
+    response = auth_client.post("/rooms/for-object/", data)
+    assert response.status_code == 303
+    assert response["Location"] == f"/articles/{article.pk}/"
+    auth_client.post("/rooms/for-object/", data)
+    room = Room.objects.get()
+    assert room.content_object == article and list(room.members.all()) == [user]
+    assert render(user, article, soup_html).select_one("#messages") is not None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"object": "forged"},
+        {"object": ""},
+        {},
+    ],
+)
+def test_a_forged_object_reference_is_404(auth_client, data):
+    assert auth_client.post("/rooms/for-object/", data).status_code == 404
+    assert not Room.objects.exists()
+
+
+def test_the_start_form_never_sends_anyone_off_site(user, auth_client, soup_html):
+    article = Article.objects.create(title="Roadmap")
+    form = render(user, article, soup_html).select_one("#object-room-form")
+    data = {i["name"]: i["value"] for i in form.select("input[type=hidden]")}
+    data["next"] = "https://elsewhere.example/"
+    assert auth_client.post("/rooms/for-object/", data)["Location"] == "/"
