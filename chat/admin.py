@@ -11,6 +11,11 @@ class RoomAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     raw_id_fields = ["created_by"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A room's kind never changes once it exists: poll grants issued for
+        # a public room count on it staying public (chat/live/grants.py).
+        return ["kind", "dm_key"] if obj is not None else []
+
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):

@@ -26,6 +26,8 @@ class Room(models.Model):
         related_name="rooms_created",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Fixed at creation (read-only in the admin): a poll grant issued for a
+    # public room to someone who has not joined it counts on it staying public.
     kind = models.CharField(max_length=10, choices=Kind, default=Kind.PUBLIC)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,

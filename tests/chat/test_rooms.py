@@ -79,3 +79,15 @@ def test_seed_demo_creates_rooms_once(db):
         "help",
         "random",
     ]
+
+
+def test_the_admin_cannot_change_a_rooms_kind(client, user, room, soup):
+    """A grant issued in a public room to someone who has not joined it
+    counts on the room staying public."""
+    user.is_staff = user.is_superuser = True
+    user.save()
+    client.force_login(user)
+    page = soup(client.get(f"/admin/chat/room/{room.pk}/change/"))
+    assert page.select_one("form#room_form") is not None
+    assert page.select_one("[name=kind]") is None
+    assert soup(client.get("/admin/chat/room/add/")).select_one("[name=kind]")
