@@ -26,7 +26,9 @@ def shared(*, room_id: int, after: int, newest: int) -> tuple[Room | None, list]
     if hit is None:
         room = selectors.room_by_id(room_id)
         batch = []
-        if room is not None:
+        # A poll sent on by a change in who is here, with nothing new: the
+        # room is all it needs.
+        if room is not None and newest > after:
             batch = selectors.messages_after(room=room, after=after, upto=newest)
         if len(_batches) >= LIMIT:
             _batches.clear()

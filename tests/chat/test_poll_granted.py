@@ -286,16 +286,20 @@ def test_a_password_change_ends_other_sessions_grants_within_half_their_life(
 
 
 def test_a_change_in_who_is_typing_is_answered_on_the_grant(
-    htmx_client, client_for, poller_url, room, other_user, soup, reads
-):
+    htmx_client, client_for, poller_url, room, other_user, soup, reads,
+    driver_statements,
+):  # fmt: skip
     bob = client_for(other_user)
     poller_url(bob, room)  # bob is in the room (and has joined it)
     url = poller_url(htmx_client, room)
     assert htmx_client.get(url).status_code == 204
     bob.post(f"/rooms/{room.slug}/typing/", {"content": "hel"})
     reads.update(session=0, user=0)
+    driver_statements.clear()
     page = soup(htmx_client.get(url))
     assert reads == {"session": 0, "user": 0}
+    # The grant's check and the room: no message query, no read mark.
+    assert len(driver_statements) == 2
     assert page.select("article") == []
     assert page.select_one("#typing")["hx-swap-oob"] == "true"
     assert "bob" in page.select_one("#typing").get_text()
