@@ -19,16 +19,18 @@ def room_context(
     *,
     viewer_id: int,
     viewer_name: str,
+    viewer_moderates: bool = False,
     poll_token: str = "",
     activity: presence.Activity | None = None,
     **extra,
 ) -> dict:
     """What every room partial is given, on the full path and on a grant
-    alike."""
+    alike. viewer_moderates: the viewer may delete anyone's message here."""
     return {
         "room": room,
         "viewer_id": viewer_id,
         "viewer_name": viewer_name,
+        "viewer_moderates": viewer_moderates,
         "poll_token": poll_token,
         "activity": activity,
         **extra,
@@ -41,16 +43,19 @@ def viewer_room_context(request: HtmxHttpRequest, room: Room, **extra) -> dict:
         room,
         viewer_id=request.user.pk,
         viewer_name=request.user.get_username(),
+        viewer_moderates=selectors.may_moderate(room=room, user=request.user),
         **extra,
     )
 
 
-def page_context(page: selectors.Page) -> dict:
-    """A page of messages, and the poller's cursor after it."""
+def page_context(page: selectors.Page, *, seq: int) -> dict:
+    """A page of messages, and the poller's cursors after it: its newest id
+    and `seq`, the room's change number as read before the page was."""
     return {
         "page": page,
         "message_list": page.messages,
         "after": page.last_id or 0,
+        "seq": seq,
     }
 
 
@@ -69,12 +74,14 @@ def live_room_context(
         # A template tag may render with a bare request (no session): no grant
         # is then ever alive, and polls simply take the full path.
         session_key=getattr(getattr(request, "session", None), "session_key", None),
+        staff=user.is_staff,
         reuse=request.GET.get("t") if request.method == "GET" else None,
     )
     return room_context(
         room,
         viewer_id=user.pk,
         viewer_name=user.get_username(),
+        viewer_moderates=selectors.may_moderate(room=room, user=user),
         poll_token=token,
         activity=activity,
         **extra,
@@ -109,6 +116,6 @@ def object_panel_context(request: HtmxHttpRequest, obj, **extra) -> dict:
             room,
             activity=activity,
             form=MessageForm(),
-            **page_context(page),
+            **page_context(page, seq=room.seq),
         ),
     }

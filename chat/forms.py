@@ -73,6 +73,15 @@ class MessageForm(forms.Form):
         },
     )
 
+    # The id of the message this one answers (the send form in reply mode).
+    reply_to = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_CURSOR,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": _("Reply to a message of this room.")},
+    )
+
     def clean_content(self) -> str:
         content = _refuse_control_characters(self.cleaned_data["content"])
         if content == "/me":

@@ -35,6 +35,11 @@ class Room(models.Model):
         related_name="chat_rooms",
         blank=True,
     )
+    # The room's change counter: every change to its messages (a new one, an
+    # edit, a delete, a reaction) takes the next number, under the room's row
+    # lock, and stamps it on the message as Message.seq. Pollers hold the
+    # number they have seen; "anything after N?" is one primary-key read.
+    seq = models.BigIntegerField(default=0, editable=False)
     # "<low user id>:<high user id>" for a direct conversation: one per pair.
     dm_key = models.CharField(max_length=50, unique=True, null=True, blank=True)
     # Optionally attached to any object, which then has its own room
@@ -100,17 +105,81 @@ class Message(models.Model):
     # rendering needs no query.
     mentions = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The room's change number (Room.seq) of this message's latest change:
+    # its version. Pages poll "changed after N" in this order.
+    seq = models.BigIntegerField(default=0, editable=False)
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A deleted message stays as a tombstone: its content and mentions are
+    # wiped, its place in the log (and every cursor) stays.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    reply_to = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+    )
 
     class Meta:
         ordering = ["id"]
         indexes = [
-            # The cursor is the id: "room R after N" and "last 25 of room R"
-            # are both range scans of this index.
+            # "room R after id N" and "last 25 of room R" are range scans of
+            # this index; "changed in room R after change N", of the next.
             models.Index(fields=["room", "id"], name="chat_message_room_id"),
+            models.Index(fields=["room", "seq"], name="chat_message_room_seq"),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.room}: {self.content[:40]}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def first_line(self) -> str:
+        """What a reply quotes of it."""
+        return self.content.split("\n", 1)[0][:140]
+
+
+class Reaction(models.Model):
+    """One user's emoji on one message: toggled, at most once per emoji."""
+
+    class Emoji(models.TextChoices):
+        THUMBS_UP = "👍", _("thumbs up")
+        HEART = "❤️", _("heart")
+        LAUGH = "😂", _("laughing")
+        PARTY = "🎉", _("party")
+        WOW = "😮", _("surprised")
+        THANKS = "🙏", _("thank you")
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="reactions"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    emoji = models.CharField(max_length=8, choices=Emoji)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "user", "emoji"], name="one_reaction_per_emoji"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.emoji} on {self.message_id}"
 
 
 class Membership(models.Model):

@@ -2,6 +2,7 @@
 ready to render. The room access rule is stated once, in rooms_visible_to."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -12,6 +13,7 @@ from django.db.models import (
     F,
     FilteredRelation,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -19,9 +21,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat.models import Membership, Message, Room
+from chat.models import Membership, Message, Reaction, Room
 
 
 def rooms_visible_to(*, user: AbstractBaseUser) -> QuerySet[Room]:
@@ -128,7 +131,103 @@ def room_members(*, room: Room) -> QuerySet:
 
 
 def _messages(room: Room) -> QuerySet[Message]:
-    return Message.objects.filter(room=room).select_related("user")
+    """A room's messages as the partials draw them: author, the quoted
+    message and its author, the reactions and who made them, all read
+    with them."""
+    # Through the room's manager: each message knows its room unread.
+    return room.messages.select_related("user", "reply_to__user").prefetch_related(
+        Prefetch(
+            "reactions",
+            queryset=Reaction.objects.select_related("user").order_by("id"),
+        )
+    )
+
+
+def message_get(*, room: Room, message_id: int) -> Message:
+    """A message of a room the caller already may see (room_get); 404
+    otherwise."""
+    try:
+        return _messages(room).get(pk=message_id)
+    except Message.DoesNotExist:
+        raise Http404("No such message.") from None
+
+
+def message_find(*, room: Room, message_id: int) -> Message | None:
+    """message_get, or None."""
+    return _messages(room).filter(pk=message_id).first()
+
+
+def may_moderate(*, room: Room, user: AbstractBaseUser) -> bool:
+    """The room's creator and staff users may delete anyone's message."""
+    return bool(user.is_staff) or (
+        room.created_by_id is not None and room.created_by_id == user.pk
+    )
+
+
+EDITABLE_KINDS = (Message.Kind.MESSAGE, Message.Kind.ACTION)
+REACTION_CHOICES = Reaction.Emoji.choices
+
+
+def _get(message, name: str):
+    # A Message, or a dict of sample data in the pattern library.
+    return message.get(name) if isinstance(message, dict) else getattr(message, name)
+
+
+def edit_refusal(message: Message, user_id: int | None) -> str | None:
+    """Why the user `user_id` may not edit `message`, or None: one edits
+    one's own messages (not notices), while not deleted and, where
+    CHAT_EDIT_WINDOW is set, within that many seconds of sending."""
+    if _get(message, "user_id") != user_id or _get(message, "kind") not in (
+        EDITABLE_KINDS
+    ):
+        return _("You can only edit your own messages.")
+    if _get(message, "deleted_at"):
+        return _("This message was deleted.")
+    window = settings.CHAT_EDIT_WINDOW
+    created = _get(message, "created_at")
+    if (
+        window is not None
+        and created
+        and timezone.now() - created > timedelta(seconds=window)
+    ):
+        return _("Messages can only be edited for %(minutes)s minutes.") % {
+            "minutes": f"{window / 60:g}"
+        }
+    return None
+
+
+def delete_refusal(
+    message: Message, user_id: int | None, moderates: bool
+) -> str | None:
+    """Why the user `user_id` may not delete `message`, or None: its author
+    may (not a notice); a moderator (may_moderate) may delete any message."""
+    if _get(message, "deleted_at"):
+        return _("This message was already deleted.")
+    if moderates:
+        return None
+    if _get(message, "user_id") != user_id or _get(message, "kind") not in (
+        EDITABLE_KINDS
+    ):
+        return _("You can only delete your own messages.")
+    return None
+
+
+def message_edit_refusal(*, message: Message, user: AbstractBaseUser) -> str | None:
+    return edit_refusal(message, user.pk)
+
+
+def message_delete_refusal(*, message: Message, user: AbstractBaseUser) -> str | None:
+    return delete_refusal(message, user.pk, may_moderate(room=message.room, user=user))
+
+
+def reaction_refusal(*, message: Message) -> str | None:
+    """Why nobody may react to `message` (deleted, or a notice), or None.
+    Who may see the room may react."""
+    if _get(message, "deleted_at"):
+        return _("This message was deleted.")
+    if _get(message, "kind") not in EDITABLE_KINDS:
+        return _("Notices take no reactions.")
+    return None
 
 
 @dataclass(frozen=True)
@@ -170,6 +269,73 @@ def messages_after(
     if upto is not None:
         qs = qs.filter(id__lte=upto)
     return list(qs[: limit or settings.CHAT_POLL_LIMIT])
+
+
+def changes_held(*, room: Room, since: int, start: int, after: int) -> list[Message]:
+    """Messages a page holds (ids `start` to `after`) that changed after its
+    change number `since`, in id order, as they are now. Not limited: a page
+    holds few, and each comes once however often it changed."""
+    return list(
+        _messages(room)
+        .filter(seq__gt=since, id__gte=start, id__lte=after)
+        .order_by("id")
+    )
+
+
+def held_changes_possible(*, new: list[Message], since: int, newest: int) -> bool:
+    """Whether anything but `new` can have changed between change numbers
+    `since` and `newest`: every number names one change, so when each is the
+    latest change of one of the new messages, no held message changed and
+    the page needs no second query (a poll sent on by new messages only)."""
+    return sum(1 for m in new if since < m.seq <= newest) < newest - since
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a page holding messages `start`..`after` as of change number
+    `since` has not seen, up to change number `seq`."""
+
+    new: list[Message]  # after its newest, in id order: appended
+    changed: list[Message]  # held, changed since: each swapped in place
+    after: int  # the page's newest id once it shows them
+    seq: int  # the change number the page then holds
+    more: bool  # a full batch: more new messages are waiting
+
+    def __bool__(self) -> bool:
+        return bool(self.new or self.changed)
+
+
+def page_changes(
+    *,
+    room: Room,
+    after: int,
+    since: int,
+    start: int,
+    newest: int,
+    new: list[Message] | None = None,
+    changed: list[Message] | None = None,
+) -> Changes:
+    """What a page is missing, for a room whose change number was `newest`
+    when read (before this). Changes commit in number order (services), so
+    every change up to `newest` is in what the queries after it see: the
+    page may take `newest` as its number. `new`, `changed`: those reads,
+    already made (chat.live.batches shares them among the polls of a room).
+
+    A change committed between the two reads may come twice (the second
+    time the same, swapped in place again); none is ever missed."""
+    if new is None:
+        new = messages_after(room=room, after=after)
+    if changed is None:
+        changed = []
+        if held_changes_possible(new=new, since=since, newest=newest):
+            changed = changes_held(room=room, since=since, start=start, after=after)
+    return Changes(
+        new=new,
+        changed=changed,
+        after=new[-1].id if new else after,
+        seq=newest,
+        more=len(new) >= settings.CHAT_POLL_LIMIT,
+    )
 
 
 def room_for_object(*, obj: models.Model, user: AbstractBaseUser) -> Room | None:

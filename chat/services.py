@@ -10,12 +10,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from chat import presence, selectors
 from chat.live import query
-from chat.models import Membership, Message, Room
+from chat.models import Membership, Message, Reaction, Room
 
 
 def _name_slug(name: str) -> str:
@@ -76,13 +77,27 @@ def _mentioned_usernames(content: str) -> list[str]:
     return sorted(found.values_list("username", flat=True))
 
 
-def message_create(*, room: Room, author: AbstractBaseUser, content: str) -> Message:
+def _typed(content: str) -> tuple[str, str]:
+    """(kind, content) of what a user typed: "/me waves" is an action."""
+    if content.startswith(ACTION_PREFIX):
+        return Message.Kind.ACTION, content[len(ACTION_PREFIX) :].strip()
+    return Message.Kind.MESSAGE, content
+
+
+def message_create(
+    *,
+    room: Room,
+    author: AbstractBaseUser,
+    content: str,
+    reply_to: Message | None = None,
+) -> Message:
     """Store what a user typed: "/me waves" becomes an action, @names of
     existing users are recorded as mentions. Sending to a public room one
-    has not joined joins it first."""
-    kind = Message.Kind.MESSAGE
-    if content.startswith(ACTION_PREFIX):
-        kind, content = Message.Kind.ACTION, content[len(ACTION_PREFIX) :].strip()
+    has not joined joins it first. `reply_to`: a message of the same room
+    this one answers (selectors.message_get found it)."""
+    kind, content = _typed(content)
+    if reply_to is not None and reply_to.room_id != room.pk:
+        raise ValidationError(_("Reply to a message of this room."), code="reply")
     if room.kind == Room.Kind.PUBLIC:
         room_join(room=room, user=author)
     message = _message_insert(
@@ -91,6 +106,7 @@ def message_create(*, room: Room, author: AbstractBaseUser, content: str) -> Mes
         kind=kind,
         content=content,
         mentions=_mentioned_usernames(content),
+        reply_to=reply_to,
     )
     # Whoever just sent is no longer typing.
     presence.typing(
@@ -156,34 +172,113 @@ def room_open(*, room: Room, user_id: int) -> selectors.Page:
     return page
 
 
-def messages_deliver(
-    *, room: Room, user_id: int, after: int, batch: list[Message] | None = None
-) -> list[Message]:
-    """The messages after a page's cursor, counted as read: what the page
-    now shows. `batch`: those messages, already read (chat.live shares one
-    among the polls of a room). Nothing new, nothing written."""
-    if batch is None:
-        batch = selectors.messages_after(room=room, after=after)
-    if batch:
-        room_mark_read(room=room, user_id=user_id, message_id=batch[-1].id)
-    return batch
+def changes_deliver(
+    *, room: Room, user_id: int, changes: selectors.Changes
+) -> selectors.Changes:
+    """Count what a poll delivers as read: the page now shows it."""
+    if changes.new:
+        room_mark_read(room=room, user_id=user_id, message_id=changes.after)
+    return changes
+
+
+def _take_seq(room_id: int) -> int:
+    """The room's next change number. Must run inside a transaction: the
+    UPDATE takes the room's row lock (SQLite: the database's one write lock,
+    IMMEDIATE transactions) and holds it until commit, so the changes of one
+    room commit in the order of their numbers."""
+    Room.objects.filter(pk=room_id).update(seq=models.F("seq") + 1)
+    return Room.objects.filter(pk=room_id).values_list("seq", flat=True).get()
 
 
 def _message_insert(**fields) -> Message:
-    """Store a message so that, per room, ids become visible in id order.
+    """Store a message so that, per room, ids and change numbers become
+    visible in order.
 
-    Pollers fetch "id > cursor", so a message that committed after a higher id
-    was already seen would be skipped for good. Locking the room row before the
-    insert serialises the senders of one room: the id is taken and committed
-    while the lock is held, so commit order equals id order. (PostgreSQL takes
-    the row lock; SQLite runs IMMEDIATE transactions, one writer at a time.)
-    The savepoint makes this hold inside ATOMIC_REQUESTS too: the lock is held
-    until the outer transaction commits, which is after the insert.
+    Pollers fetch "changed after N", so a change that committed after a
+    higher number was already seen would be skipped for good. Taking the
+    number (and with it the room's row lock) before the insert serialises the
+    writers of one room: the id and the number are taken and committed while
+    the lock is held, so commit order equals id order equals number order.
+    The savepoint makes this hold inside ATOMIC_REQUESTS too: the lock is
+    held until the outer transaction commits, which is after the insert.
     """
-    room = fields["room"]
     with transaction.atomic():
-        Room.objects.select_for_update().only("id").get(pk=room.pk)
+        fields["seq"] = _take_seq(fields["room"].pk)
         return Message.objects.create(**fields)
+
+
+def _message_change(message: Message, **fields) -> Message:
+    """Change a stored message under the same ordering as an insert (see
+    _message_insert): it takes the room's next change number, so every page
+    polling the room gets it, once, in order."""
+    with transaction.atomic():
+        fields["seq"] = _take_seq(message.room_id)
+        Message.objects.filter(pk=message.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(message, name, value)
+    return message
+
+
+def message_edit(
+    *, message: Message, editor: AbstractBaseUser, content: str
+) -> Message:
+    """Replace the text of one's own message (selectors.message_edit_refusal
+    says when one may). Its kind stays (an action is edited as what follows
+    "/me"); mentions are found again; an unchanged text changes nothing."""
+    refusal = selectors.message_edit_refusal(message=message, user=editor)
+    if refusal:
+        raise PermissionDenied(refusal)
+    if content == message.content:
+        return message
+    return _message_change(
+        message,
+        content=content,
+        mentions=_mentioned_usernames(content),
+        edited_at=timezone.now(),
+    )
+
+
+def message_delete(*, message: Message, deleter: AbstractBaseUser) -> Message:
+    """Delete a message: its author, the room's creator or a staff user may
+    (selectors.message_delete_refusal). It stays as a tombstone, its text,
+    mentions and reactions gone, so cursors and open pages keep their
+    place; every page polling the room shows the tombstone."""
+    refusal = selectors.message_delete_refusal(message=message, user=deleter)
+    if refusal:
+        raise PermissionDenied(refusal)
+    with transaction.atomic():
+        message = _message_change(
+            message,
+            content="",
+            mentions=[],
+            deleted_at=timezone.now(),
+            deleted_by=deleter,
+        )
+        Reaction.objects.filter(message=message).delete()
+    return message
+
+
+def reaction_toggle(*, message: Message, user: AbstractBaseUser, emoji: str) -> bool:
+    """Add the user's `emoji` to a message, or take it back if it is there;
+    True when added. Anyone who may see the room may react, not to a
+    deleted message nor to a notice."""
+    if emoji not in Reaction.Emoji.values:
+        raise ValidationError(_("Pick one of the offered reactions."), code="emoji")
+    refusal = selectors.reaction_refusal(message=message)
+    if refusal:
+        raise PermissionDenied(refusal)
+    with transaction.atomic():
+        # The room's number first: the lock orders toggles of the same
+        # reaction, so "there already?" cannot race.
+        seq = _take_seq(message.room_id)
+        removed, _rows = Reaction.objects.filter(
+            message=message, user=user, emoji=emoji
+        ).delete()
+        if not removed:
+            Reaction.objects.create(message=message, user=user, emoji=emoji)
+        Message.objects.filter(pk=message.pk).update(seq=seq)
+    message.seq = seq
+    return not removed
 
 
 def room_member_add(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.views import direct, members, messages, objects, rooms
+from chat.views import direct, members, message, messages, objects, reactions, rooms
 
 app_name = "chat"
 
@@ -9,6 +9,27 @@ urlpatterns = [
     path("rooms/for-object/", objects.object_room_start, name="object_room"),
     path("rooms/<slug:slug>/", rooms.room_detail, name="room"),
     path("rooms/<slug:slug>/messages/", messages.room_messages, name="messages"),
+    path(
+        "rooms/<slug:slug>/messages/<int:message_id>/",
+        message.message_detail,
+        name="message",
+    ),
+    path(
+        "rooms/<slug:slug>/messages/<int:message_id>/edit/",
+        message.message_edit,
+        name="message_edit",
+    ),
+    path(
+        "rooms/<slug:slug>/messages/<int:message_id>/delete/",
+        message.message_delete,
+        name="message_delete",
+    ),
+    path(
+        "rooms/<slug:slug>/messages/<int:message_id>/reactions/",
+        reactions.reactions,
+        name="reactions",
+    ),
+    path("rooms/<slug:slug>/compose/", messages.compose, name="compose"),
     path("rooms/<slug:slug>/members/", members.member_add, name="member_add"),
     path("rooms/<slug:slug>/join/", rooms.room_join, name="join"),
     path("rooms/<slug:slug>/leave/", rooms.room_leave, name="leave"),

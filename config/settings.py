@@ -322,6 +322,10 @@ STORAGES = {
 CHAT_PAGE_SIZE = 25  # messages on the room page and per "Load older"
 CHAT_POLL_LIMIT = 100  # messages at most in one poll response
 CHAT_MAX_LENGTH = 4000  # characters in one message
+# Seconds after sending during which a message may be edited; unset: always.
+CHAT_EDIT_WINDOW = (
+    int(os.environ["CHAT_EDIT_WINDOW"]) if os.environ.get("CHAT_EDIT_WINDOW") else None
+)
 # Per user, shared across processes through the cache; "0" turns one off.
 CHAT_SEND_RATE = os.environ.get("CHAT_SEND_RATE", "10/10s")
 CHAT_POLL_RATE = os.environ.get("CHAT_POLL_RATE", "5/s")

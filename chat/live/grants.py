@@ -45,6 +45,7 @@ class Grant:
     slug: str
     username: str
     membership_id: int  # 0: a public room the user has not joined
+    staff: bool  # the user may moderate every room (as the grant was issued)
     session: str  # hash of the session key
     issued_at: int
     spread: float  # in [0, 1): where in the window this grant stops counting
@@ -57,8 +58,10 @@ class GrantedPoll:
 
     grant: Grant
     token: str  # as the poller sent it, handed back unchanged
-    after: int
-    newest: int  # the room's newest message id, as the check read it
+    after: int  # the page's newest message id
+    since: int  # the page's change number
+    start: int  # the page's oldest message id (0: from the room's first)
+    newest: int  # the room's change number, as the check read it
     activity: Activity
     activity_changed: bool  # the page shows another version of it
 
@@ -89,6 +92,7 @@ def issue(
     username: str,
     membership_id: int | None,
     session_key: str | None,
+    staff: bool = False,
     reuse: str | None = None,
 ) -> str:
     """A grant for this user, room and session. `reuse` is the grant the
@@ -96,7 +100,7 @@ def issue(
     as is, so a poll that delivers messages costs no signing."""
     digest = session_hash(session_key)
     membership_id = membership_id or 0
-    says = (user_id, room_id, username, membership_id, digest)
+    says = (user_id, room_id, username, membership_id, staff, digest)
     if reuse:
         current = verify(reuse, slug=slug)
         if (
@@ -106,6 +110,7 @@ def issue(
                 current.room_id,
                 current.username,
                 current.membership_id,
+                current.staff,
                 current.session,
             )
             == says
@@ -118,6 +123,7 @@ def issue(
         "s": slug,
         "n": username,
         "m": membership_id,
+        "a": int(staff),
         "k": digest,
         "t": int(time.time()),
     }
@@ -158,6 +164,7 @@ def _unsign(token: str, signer: signing.Signer) -> Grant | None:
             slug=str(data["s"]),
             username=str(data["n"]),
             membership_id=int(data["m"]),
+            staff=bool(data.get("a", 0)),
             session=str(data["k"]),
             issued_at=int(data["t"]),
             spread=zlib.crc32(token.encode()) / 2**32,

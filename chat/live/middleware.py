@@ -91,6 +91,8 @@ class FastPollMiddleware:
             return None
         try:
             after = cursor_value([params["after"]], "after")
+            since = cursor_value([params["seq"]], "seq")
+            start = cursor_value([params.get("start", "0")], "start")
         except (KeyError, CursorError):
             return None
         check = query.poll_check(
@@ -107,13 +109,15 @@ class FastPollMiddleware:
             room_id=grant.room_id, user_id=grant.user_id, username=grant.username
         )
         changed = activity.version != params.get("v")
-        if check.has_new(after) or changed:
+        if check.has_new(since) or changed:
             # chat.views.messages answers on the grant's word, without
             # reading the session or the user.
             request.poll_grant = grants.GrantedPoll(
                 grant=grant,
                 token=params["t"],
                 after=after,
+                since=since,
+                start=start,
                 newest=check.newest,
                 activity=activity,
                 activity_changed=changed,

@@ -3,8 +3,8 @@ mark every delivering poll moves.
 
 Nearly every request the chat serves is a tab asking "anything new?". For a
 poll that carries its grant (chat.live.grants) one statement answers both
-halves of that: whether the grant still counts, and the room's newest
-message id (anything after the page's cursor?). Each part is an index probe.
+halves of that: whether the grant still counts, and the room's change
+number (anything after the page's?). Each part is an index probe.
 
 Why written out: built through the ORM (four Exists() in a values() query),
 the same statement costs more to compose than to run; bench/inprocess.py's
@@ -34,7 +34,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from chat.models import Membership, Message
+from chat.models import Membership, Room
 
 
 def _session_model():
@@ -91,10 +91,10 @@ def _sql(vendor: str, use_tz: bool, membership: bool) -> str:
             f"EXISTS (SELECT 1 FROM {q(Membership._meta.db_table)}"
             " WHERE id = %s AND user_id = %s AND room_id = %s)"
         )
-    # The room's newest id: one probe of the (room, id) index's last entry.
+    # The room's change number: one primary-key probe.
     sql = (
         f"SELECT {' AND '.join(counts)},"
-        f" (SELECT MAX(id) FROM {q(Message._meta.db_table)} WHERE room_id = %s)"
+        f" (SELECT seq FROM {q(Room._meta.db_table)} WHERE id = %s)"
     )
     # What Django's SQLite cursor does to every statement, done once.
     return sql.replace("%s", "?").replace("%%", "%") if vendor == "sqlite" else sql
@@ -103,16 +103,17 @@ def _sql(vendor: str, use_tz: bool, membership: bool) -> str:
 @dataclass(frozen=True)
 class PollCheck:
     counts: bool  # the grant still counts
-    newest: int  # the room's newest message id (0: none yet)
+    newest: int  # the room's change number (Room.seq; 0: nothing yet)
 
-    def has_new(self, after: int) -> bool:
-        return self.newest > after
+    def has_new(self, since: int) -> bool:
+        """Whether anything changed after the page's change number."""
+        return self.newest > since
 
 
 def poll_check(
     *, session_key: str, user_id: int, room_id: int, membership_id: int
 ) -> PollCheck:
-    """Whether a grant still counts, and the room's newest message id, in one
+    """Whether a grant still counts, and the room's change number, in one
     query. Needs available().
 
     Run on the driver's own cursor, always (tests see it through the

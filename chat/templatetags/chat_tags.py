@@ -1,5 +1,6 @@
 import hashlib
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -90,12 +91,92 @@ def forget_partials_version() -> None:
 
 @register.simple_tag
 def message_variant(message, viewer_id, viewer_name) -> str:
-    """How a message looks to one viewer: all viewers of a variant share one
-    cached rendering."""
+    """How a message looks to one viewer: own, mentions the viewer, or
+    other."""
     if _field(message, "user_id") == viewer_id:
         return "own"
     mentions = _field(message, "mentions") or ()
     return "mention" if viewer_name and viewer_name in mentions else "other"
+
+
+@register.simple_tag
+def reaction_choices() -> list[tuple[str, str]]:
+    """The emoji one may react with, and their names."""
+    from chat.selectors import REACTION_CHOICES
+
+    return REACTION_CHOICES
+
+
+@dataclass(frozen=True)
+class Reacted:
+    """One emoji under a message: how many, who, whether the viewer."""
+
+    emoji: str
+    label: str
+    count: int
+    names: tuple[str, ...]
+    mine: bool
+
+
+@dataclass(frozen=True)
+class Look:
+    """Everything about a message that depends on who views it. The
+    partials may tell viewers apart only through this: viewers with the same
+    `key` share one cached rendering."""
+
+    variant: str  # own, mention, other
+    can_edit: bool
+    can_delete: bool
+    can_react: bool
+    reactions: tuple[Reacted, ...]
+
+    @property
+    def key(self) -> str:
+        mine = "".join(r.emoji for r in self.reactions if r.mine)
+        flags = f"{self.can_edit:d}{self.can_delete:d}{self.can_react:d}"
+        return f"{self.variant}.{flags}.{mine}"
+
+
+def _reactions(message) -> list[tuple[str, int, str]]:
+    """(emoji, user id, username) of each reaction, oldest first."""
+    if isinstance(message, dict):
+        return [
+            (r["emoji"], r.get("user_id"), r.get("username", ""))
+            for r in message.get("reactions", ())
+        ]
+    return [
+        (r.emoji, r.user_id, r.user.get_username()) for r in message.reactions.all()
+    ]
+
+
+@register.simple_tag
+def message_look(message, viewer_id, viewer_name, moderates=False) -> Look:
+    """How `message` looks to one viewer (moderates: the viewer may delete
+    anyone's message in the room). The rules are the services': a control is
+    shown only where the service would accept it."""
+    from chat import selectors  # the app registry is ready by render time
+
+    by_emoji: dict[str, list[tuple[int, str]]] = {}
+    for emoji, user_id, username in _reactions(message):
+        by_emoji.setdefault(emoji, []).append((user_id, username))
+    reactions = tuple(
+        Reacted(
+            emoji=emoji,
+            label=str(label),
+            count=len(by_emoji[emoji]),
+            names=tuple(name for _id, name in by_emoji[emoji]),
+            mine=any(user_id == viewer_id for user_id, _name in by_emoji[emoji]),
+        )
+        for emoji, label in selectors.REACTION_CHOICES
+        if emoji in by_emoji
+    )
+    return Look(
+        variant=message_variant(message, viewer_id, viewer_name),
+        can_edit=selectors.edit_refusal(message, viewer_id) is None,
+        can_delete=selectors.delete_refusal(message, viewer_id, moderates) is None,
+        can_react=selectors.reaction_refusal(message=message) is None,
+        reactions=reactions,
+    )
 
 
 @register.inclusion_tag("chat/partials/object_panel.html", takes_context=True)

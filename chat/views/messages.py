@@ -10,8 +10,10 @@ other request takes the full path. Both deliver through the same service and
 render the same partials.
 """
 
+from dataclasses import dataclass
+
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -25,7 +27,7 @@ from chat.decorators import login_required
 from chat.forms import CursorError, MessageForm, parse_cursor
 from chat.live import batches
 from chat.live.grants import GrantedPoll
-from chat.models import Message, Room
+from chat.models import Room
 from chat.types import HtmxHttpRequest
 from chat.views.responses import bad_request, see_other
 from chat.views.rooms import render_room
@@ -38,16 +40,37 @@ def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if granted is not None:
         # The middleware's query has just found the grant still good (its
         # session, its user active, its membership there): the rule it was
-        # issued under holds. The room and the messages are shared by every
-        # poll of this room at this cursor (chat.live.batches).
-        room, batch = batches.shared(
+        # issued under holds. What the page is missing is shared by every
+        # poll of this room in the same state (chat.live.batches).
+        room, changes = batches.shared(
             room_id=granted.grant.room_id,
             after=granted.after,
+            since=granted.since,
+            start=granted.start,
             newest=granted.newest,
         )
         if room is not None:  # not deleted meanwhile
-            return _granted_poll(request, room, granted, batch)
+            return _granted_poll(request, room, granted, changes)
     return _room_messages(request, slug)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page stands: its newest message id (`after`), the room's
+    change number it has seen (`seq`) and its oldest message id (`start`,
+    0 when it holds the room from its first message)."""
+
+    after: int | None
+    seq: int | None
+    start: int
+
+
+def _cursor(params: QueryDict) -> Cursor:
+    return Cursor(
+        after=parse_cursor(params, "after"),
+        seq=parse_cursor(params, "seq"),
+        start=parse_cursor(params, "start") or 0,
+    )
 
 
 @login_required
@@ -55,13 +78,13 @@ def _room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     room = selectors.room_get(slug=slug, user=request.user)
     params = request.POST if request.method == "POST" else request.GET
     try:
-        after = parse_cursor(params, "after")
+        cursor = _cursor(params)
         before = parse_cursor(request.GET, "before")
     except CursorError as error:
         return bad_request(str(error))
     if request.method == "POST":
-        return _message_send(request, room, after=after)
-    if after is not None and before is not None:
+        return _message_send(request, room, cursor=cursor)
+    if cursor.after is not None and before is not None:
         return bad_request(_("Give either 'after' or 'before', not both."))
     if not request.htmx:
         # Fragments are for htmx; a plain browser gets the page they belong to.
@@ -73,84 +96,119 @@ def _room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             request, room, page=page, message_list=page.messages
         )
         return render(request, "chat/partials/history.html", context)
-    if after is None:
+    if cursor.after is None:
         return bad_request(_("Give 'after' (poll) or 'before' (history)."))
-    return _poll(request, room, after=after)
+    return _poll(request, room, cursor=cursor)
 
 
-def _poll(request: HtmxHttpRequest, room: Room, *, after: int) -> HttpResponse:
+def _poll(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpResponse:
     rate = settings.CHAT_POLL_RATE
     if not ratelimit.allow(scope="poll", key=request.user.pk, rate=rate):
         # The body is the same poller: htmx swaps it in and polling goes on.
         activity = presence.current(room_id=room.pk, user_id=request.user.pk)
-        context = live_room_context(request, room, activity=activity, after=after)
+        context = live_room_context(
+            request,
+            room,
+            activity=activity,
+            after=cursor.after,
+            seq=room.seq if cursor.seq is None else cursor.seq,
+        )
         response = render(request, "chat/partials/poller.html", context, status=429)
         response["Retry-After"] = str(ratelimit.retry_after(rate))
         return response
     activity = presence.seen_by(room_id=room.pk, user=request.user)
-    batch = services.messages_deliver(room=room, user_id=request.user.pk, after=after)
-    if not batch and "t" not in request.GET:
+    changes = services.changes_deliver(
+        room=room,
+        user_id=request.user.pk,
+        changes=selectors.page_changes(
+            room=room,
+            after=cursor.after,
+            # A page from before change numbers: new messages from here on.
+            since=room.seq if cursor.seq is None else cursor.seq,
+            start=cursor.start,
+            newest=room.seq,
+        ),
+    )
+    if not changes and "t" not in request.GET:
         return HttpResponse(status=204)
-    # New messages; or our own poller with an aging grant or changed room
+    # Something new; or our own poller with an aging grant or changed room
     # activity: a new poller and the activity, out of band.
     context = live_room_context(
-        request, room, activity=activity, **_batch_context(batch, after=after)
+        request, room, activity=activity, **_changes_context(changes)
     )
-    return render(request, _batch_template(batch), context)
+    return render(request, _changes_template(changes), context)
 
 
 def _granted_poll(
-    request: HtmxHttpRequest, room: Room, granted: GrantedPoll, batch: list[Message]
+    request: HtmxHttpRequest,
+    room: Room,
+    granted: GrantedPoll,
+    changes: selectors.Changes | None,
 ) -> HttpResponse:
-    """A poll its grant authorises, with new messages or changed activity."""
+    """A poll its grant authorises, with changes or changed activity."""
     grant = granted.grant
-    batch = services.messages_deliver(
-        room=room, user_id=grant.user_id, after=granted.after, batch=batch
+    if changes is None:
+        changes = selectors.Changes(
+            new=[],
+            changed=[],
+            after=granted.after,
+            seq=max(granted.since, granted.newest),
+            more=False,
+        )
+    changes = services.changes_deliver(
+        room=room, user_id=grant.user_id, changes=changes
     )
     context = room_context(
         room,
         viewer_id=grant.user_id,
         viewer_name=grant.username,
+        viewer_moderates=grant.staff or room.created_by_id == grant.user_id,
         # Handed back as it came: only the full path, which reads the session
         # and the user, issues a new one.
         poll_token=granted.token,
         activity=granted.activity,
         # The page shows who is here and typing as it is: not sent again.
-        **_batch_context(
-            batch, after=granted.after, activity_oob=granted.activity_changed
-        ),
+        **_changes_context(changes, activity_oob=granted.activity_changed),
     )
-    response = render(request, _batch_template(batch), context)
+    response = render(request, _changes_template(changes), context)
     # What it holds depends on the session cookie, as on the full path.
     patch_vary_headers(response, ["Cookie"])
     return response
 
 
-def _batch_template(batch: list[Message]) -> str:
+def _changes_template(changes: selectors.Changes) -> str:
     # Nothing new but the activity or the grant: the poller, and the activity.
-    return (
-        "chat/partials/messages.html" if batch else "chat/partials/poller_renewal.html"
-    )
+    if changes:
+        return "chat/partials/messages.html"
+    return "chat/partials/poller_renewal.html"
 
 
-def _batch_context(
-    batch: list[Message], *, after: int, activity_oob: bool = True
-) -> dict:
+def _changes_context(changes: selectors.Changes, *, activity_oob: bool = True) -> dict:
     return {
-        "message_list": batch,
-        "after": batch[-1].id if batch else after,
+        "message_list": changes.new,
+        # Messages the page holds, changed: swapped in place, out of band.
+        "changed_list": changes.changed,
+        "after": changes.after,
+        "seq": changes.seq,
         # A full batch means more may be waiting: the new poller fires at once.
-        "more": len(batch) >= settings.CHAT_POLL_LIMIT,
+        "more": changes.more,
         # Who is here and typing, swapped in out of band.
         "activity_oob": activity_oob,
     }
 
 
 def _message_send(
-    request: HtmxHttpRequest, room: Room, *, after: int | None
+    request: HtmxHttpRequest, room: Room, *, cursor: Cursor
 ) -> HttpResponse:
     form = MessageForm(request.POST)
     status = 400
+    reply_to = None
+    if form.is_valid() and form.cleaned_data["reply_to"]:
+        reply_to = selectors.message_find(
+            room=room, message_id=form.cleaned_data["reply_to"]
+        )
+        if reply_to is None:
+            form.add_error("reply_to", _("Reply to a message of this room."))
     if form.is_valid() and not ratelimit.allow(
         scope="send", key=request.user.pk, rate=settings.CHAT_SEND_RATE
     ):
@@ -158,21 +216,38 @@ def _message_send(
         status = 429
     if not form.is_valid():
         if not request.htmx:
-            return render_room(request, room, form=form, status=status)
-        context = viewer_room_context(request, room, form=form)
+            return render_room(
+                request, room, form=form, replying_to=reply_to, status=status
+            )
+        context = viewer_room_context(request, room, form=form, replying_to=reply_to)
         response = render(
             request, "chat/partials/send_form.html", context, status=status
         )
         return reswap(retarget(response, "#send-form"), "outerHTML")
     message = services.message_create(
-        room=room, author=request.user, content=form.cleaned_data["content"]
+        room=room,
+        author=request.user,
+        content=form.cleaned_data["content"],
+        reply_to=reply_to,
     )
     if not request.htmx:
         return see_other(room)
-    # The sender's message plus whatever arrived since their last poll, so the
-    # log stays gapless; without a cursor, just the new message.
-    cursor = message.id - 1 if after is None else min(after, message.id - 1)
-    batch = services.messages_deliver(room=room, user_id=request.user.pk, after=cursor)
+    # The sender's message plus whatever changed since their last poll, so
+    # the log stays gapless; without a cursor, just the new message.
+    if cursor.after is None or cursor.seq is None:
+        cursor = Cursor(after=message.id - 1, seq=message.seq - 1, start=message.id)
+    changes = services.changes_deliver(
+        room=room,
+        user_id=request.user.pk,
+        changes=selectors.page_changes(
+            room=room,
+            after=min(cursor.after, message.id - 1),
+            since=cursor.seq,
+            start=cursor.start,
+            # Every change up to the message's own had committed before it.
+            newest=message.seq,
+        ),
+    )
     activity = presence.seen_by(room_id=room.pk, user=request.user)
     context = live_room_context(
         request,
@@ -180,6 +255,29 @@ def _message_send(
         activity=activity,
         form=MessageForm(),
         send_form_oob=True,
-        **_batch_context(batch, after=cursor),
+        **_changes_context(changes),
     )
     return render(request, "chat/partials/messages.html", context)
+
+
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET"])
+@login_required
+def compose(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The send form, empty or (`reply_to`) answering a message: what Reply
+    and its Cancel swap in. Without script: the room page with that form."""
+    room = selectors.room_get(slug=slug, user=request.user)
+    try:
+        reply_to_id = parse_cursor(request.GET, "reply_to")
+    except CursorError as error:
+        return bad_request(str(error))
+    replying_to = None
+    if reply_to_id:
+        replying_to = selectors.message_get(room=room, message_id=reply_to_id)
+    if not request.htmx:
+        query = f"?reply_to={replying_to.pk}#send-form" if replying_to else ""
+        return redirect(room.get_absolute_url() + query)
+    context = viewer_room_context(
+        request, room, form=MessageForm(), replying_to=replying_to
+    )
+    return render(request, "chat/partials/send_form.html", context)

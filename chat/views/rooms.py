@@ -14,7 +14,7 @@ from chat import presence, selectors, services
 from chat.context import live_room_context, page_context
 from chat.decorators import login_required
 from chat.forms import CursorError, MemberForm, MessageForm, RoomForm, parse_cursor
-from chat.models import Room
+from chat.models import Message, Room
 from chat.types import HtmxHttpRequest
 from chat.views.responses import bad_request, see_other
 
@@ -66,9 +66,12 @@ def room_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     room = selectors.room_get(slug=slug, user=request.user)
     try:
         before = parse_cursor(request.GET, "before")
+        reply_to = parse_cursor(request.GET, "reply_to")
     except CursorError as error:
         return bad_request(str(error))
-    return render_room(request, room, before=before)
+    # The send form answering a message (Reply, without script).
+    replying_to = reply_to and selectors.message_find(room=room, message_id=reply_to)
+    return render_room(request, room, before=before, replying_to=replying_to)
 
 
 def render_room(
@@ -78,6 +81,7 @@ def render_room(
     before: int | None = None,
     form: MessageForm | None = None,
     member_form: MemberForm | None = None,
+    replying_to: Message | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """The room page: live (the newest messages, the poller) or, with a
@@ -93,9 +97,10 @@ def render_room(
         request,
         room,
         activity=activity,
-        **page_context(page),
+        **page_context(page, seq=room.seq),
         history=before is not None,
         form=form or MessageForm(),
+        replying_to=replying_to,
         members=selectors.room_members(room=room) if room.is_private else None,
         can_add_members=refusal is None,
         member_form=member_form or MemberForm(),
