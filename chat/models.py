@@ -120,6 +120,10 @@ class Message(models.Model):
         related_name="+",
         editable=False,
     )
+    # Who reacted with what, [[emoji, user id, username], ...] oldest first:
+    # kept by the service that toggles a Reaction (the record, with its one
+    # per user and emoji constraint), so drawing a message needs no query.
+    reactions_seen = models.JSONField(default=list, blank=True, editable=False)
     reply_to = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

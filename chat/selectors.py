@@ -12,8 +12,8 @@ from django.db.models import (
     Count,
     F,
     FilteredRelation,
+    Min,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -131,16 +131,10 @@ def room_members(*, room: Room) -> QuerySet:
 
 
 def _messages(room: Room) -> QuerySet[Message]:
-    """A room's messages as the partials draw them: author, the quoted
-    message and its author, the reactions and who made them, all read
-    with them."""
-    # Through the room's manager: each message knows its room unread.
-    return room.messages.select_related("user", "reply_to__user").prefetch_related(
-        Prefetch(
-            "reactions",
-            queryset=Reaction.objects.select_related("user").order_by("id"),
-        )
-    )
+    """A room's messages as the partials draw them: with the author, and the
+    message each answers and its author, in one query (who reacted is kept
+    on the message). Through the room's manager: each knows its room."""
+    return room.messages.select_related("user", "reply_to__user")
 
 
 def message_get(*, room: Room, message_id: int) -> Message:
@@ -329,13 +323,16 @@ def page_changes(
         changed = []
         if held_changes_possible(new=new, since=since, newest=newest):
             changed = changes_held(room=room, since=since, start=start, after=after)
-    return Changes(
-        new=new,
-        changed=changed,
-        after=new[-1].id if new else after,
-        seq=newest,
-        more=len(new) >= settings.CHAT_POLL_LIMIT,
-    )
+    after = new[-1].id if new else after
+    seq = newest
+    more = len(new) >= settings.CHAT_POLL_LIMIT
+    if more:
+        # New messages wait beyond this batch: the page's number must stay
+        # below each one's, or its next poll would find nothing after it.
+        waiting = room.messages.filter(id__gt=after).aggregate(low=Min("seq"))
+        if waiting["low"] is not None:
+            seq = min(seq, waiting["low"] - 1)
+    return Changes(new=new, changed=changed, after=after, seq=seq, more=more)
 
 
 def room_for_object(*, obj: models.Model, user: AbstractBaseUser) -> Room | None:

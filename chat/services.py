@@ -253,6 +253,7 @@ def message_delete(*, message: Message, deleter: AbstractBaseUser) -> Message:
             mentions=[],
             deleted_at=timezone.now(),
             deleted_by=deleter,
+            reactions_seen=[],
         )
         Reaction.objects.filter(message=message).delete()
     return message
@@ -276,8 +277,14 @@ def reaction_toggle(*, message: Message, user: AbstractBaseUser, emoji: str) -> 
         ).delete()
         if not removed:
             Reaction.objects.create(message=message, user=user, emoji=emoji)
-        Message.objects.filter(pk=message.pk).update(seq=seq)
-    message.seq = seq
+        seen = [
+            [r.emoji, r.user_id, r.user.get_username()]
+            for r in Reaction.objects.filter(message=message)
+            .select_related("user")
+            .order_by("id")
+        ]
+        Message.objects.filter(pk=message.pk).update(seq=seq, reactions_seen=seen)
+    message.seq, message.reactions_seen = seq, seen
     return not removed
 
 

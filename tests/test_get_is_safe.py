@@ -52,8 +52,10 @@ def test_no_get_changes_a_row(user, make_user, make_messages):
     alice.save()
     bob = make_user("bob")
     lobby = services.room_create(name="Lobby", created_by=bob)  # alice is no member
-    make_messages(lobby, 3, author=bob)
+    said = make_messages(lobby, 3, author=bob)
+    services.reaction_toggle(message=said[0], user=bob, emoji="👍")
     values = {
+        "message_id": str(said[0].pk),
         "slug": lobby.slug,
         "username": "bob",  # no conversation with bob yet
         "object_id": str(lobby.pk),
@@ -69,7 +71,15 @@ def test_no_get_changes_a_row(user, make_user, make_messages):
         concrete(p, values) for p in patterns() if not p.startswith("pattern-library/")
     ]
     assert "/rooms/lobby/" in urls and "/dm/bob/" in urls
-    queries = ["", "?after=0", "?before=999999", "?t=x&after=0"]
+    queries = [
+        "",
+        "?after=0",
+        "?after=0&seq=0",
+        "?before=999999",
+        "?t=x&after=0",
+        "?reply_to=1",
+        "?emoji=%F0%9F%91%8D",
+    ]
     plain, htmx = Client(), Client(headers={"HX-Request": "true"})
     for client in (plain, htmx):
         client.force_login(alice)

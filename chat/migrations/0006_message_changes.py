@@ -64,6 +64,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='message',
+            name='reactions_seen',
+            field=models.JSONField(blank=True, default=list, editable=False),
+        ),
+        migrations.AddField(
+            model_name='message',
             name='seq',
             field=models.BigIntegerField(default=0, editable=False),
         ),

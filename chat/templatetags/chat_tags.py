@@ -139,14 +139,7 @@ class Look:
 
 def _reactions(message) -> list[tuple[str, int, str]]:
     """(emoji, user id, username) of each reaction, oldest first."""
-    if isinstance(message, dict):
-        return [
-            (r["emoji"], r.get("user_id"), r.get("username", ""))
-            for r in message.get("reactions", ())
-        ]
-    return [
-        (r.emoji, r.user_id, r.user.get_username()) for r in message.reactions.all()
-    ]
+    return [tuple(seen) for seen in _field(message, "reactions_seen") or ()]
 
 
 @register.simple_tag

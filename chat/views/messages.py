@@ -234,15 +234,17 @@ def _message_send(
         return see_other(room)
     # The sender's message plus whatever changed since their last poll, so
     # the log stays gapless; without a cursor, just the new message.
-    if cursor.after is None or cursor.seq is None:
-        cursor = Cursor(after=message.id - 1, seq=message.seq - 1, start=message.id)
+    after = (
+        message.id - 1 if cursor.after is None else min(cursor.after, message.id - 1)
+    )
     changes = services.changes_deliver(
         room=room,
         user_id=request.user.pk,
         changes=selectors.page_changes(
             room=room,
-            after=min(cursor.after, message.id - 1),
-            since=cursor.seq,
+            after=after,
+            # A form from before change numbers: new messages only.
+            since=message.seq - 1 if cursor.seq is None else cursor.seq,
             start=cursor.start,
             # Every change up to the message's own had committed before it.
             newest=message.seq,

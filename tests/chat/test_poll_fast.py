@@ -26,7 +26,7 @@ def test_empty_poll_with_grant_is_one_query_and_no_session_or_user_read(
     [sql] = driver_statements  # one statement, nothing else
     # Whether the session's row, the user and the membership are there, never
     # the session's data or the user's row.
-    assert "chat_message" in sql and "django_session" in sql
+    assert "chat_room" in sql and "django_session" in sql
     assert "chat_membership" in sql and "is_active" in sql
     assert "session_data" not in sql and "password" not in sql
 

@@ -49,7 +49,7 @@ def test_form_targets_the_poller_and_includes_its_cursor(auth_client, room, soup
     form = soup(auth_client.get(f"/rooms/{room.slug}/")).select_one("#send-form")
     assert form["hx-post"] == send_url(room)
     assert form["hx-target"] == "#poller"
-    assert form["hx-include"] == "#poller"
+    assert form["hx-include"] == "#poller, #load-older"
     assert form["method"] == "post" and form["action"] == send_url(room)
     assert "hx-disabled-elt" in form.attrs
     label = form.select_one("label[for=send-content]")

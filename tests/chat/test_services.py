@@ -4,7 +4,7 @@ service leaves behind."""
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from chat import services
+from chat import selectors, services
 from chat.models import Membership, Message, Room
 
 pytestmark = pytest.mark.django_db
@@ -117,11 +117,18 @@ def test_delivering_marks_what_it_delivers_and_nothing_when_empty(
     room, user, make_messages, django_assert_num_queries
 ):
     msgs = make_messages(room, 2)
-    batch = services.messages_deliver(room=room, user_id=user.pk, after=0)
-    assert batch == msgs
+    room.refresh_from_db()
+    changes = selectors.page_changes(
+        room=room, after=0, since=0, start=0, newest=room.seq
+    )
+    services.changes_deliver(room=room, user_id=user.pk, changes=changes)
+    assert changes.new == msgs and changes.seq == room.seq
     assert Membership.objects.get(user=user).last_read_id == msgs[1].id
     with django_assert_num_queries(1):  # the read, no write
-        assert (
-            services.messages_deliver(room=room, user_id=user.pk, after=msgs[1].id)
-            == []
+        nothing = selectors.page_changes(
+            room=room, after=msgs[1].id, since=room.seq, start=0, newest=room.seq
         )
+        services.changes_deliver(room=room, user_id=user.pk, changes=nothing)
+    assert not nothing
+
+
