@@ -265,13 +265,15 @@ def messages_after(
     return list(qs[: limit or settings.CHAT_POLL_LIMIT])
 
 
-def changes_held(*, room: Room, since: int, start: int, after: int) -> list[Message]:
-    """Messages a page holds (ids `start` to `after`) that changed after its
-    change number `since`, in id order, as they are now. Not limited: a page
-    holds few, and each comes once however often it changed."""
+def changes_held(
+    *, room: Room, since: int, newest: int, start: int, after: int
+) -> list[Message]:
+    """Messages a page holds (ids `start` to `after`) whose latest change is
+    numbered after `since` and up to `newest`, in id order. Not limited: a
+    page holds few, and each comes once however often it changed."""
     return list(
         _messages(room)
-        .filter(seq__gt=since, id__gte=start, id__lte=after)
+        .filter(seq__gt=since, seq__lte=newest, id__gte=start, id__lte=after)
         .order_by("id")
     )
 
@@ -315,14 +317,24 @@ def page_changes(
     page may take `newest` as its number. `new`, `changed`: those reads,
     already made (chat.live.batches shares them among the polls of a room).
 
-    A change committed between the two reads may come twice (the second
-    time the same, swapped in place again); none is ever missed."""
+    What changed after `newest` (racing these reads) is left for the next
+    poll, whose gate it opens: each change comes once, none is missed."""
     if new is None:
         new = messages_after(room=room, after=after)
+    # Only what the page can take as of `newest`: a message stored since
+    # (racing this read) comes with the next poll, once. The first with a
+    # later number ends the batch, so the page never holds a later id
+    # without the earlier ones.
+    for i, message in enumerate(new):
+        if message.seq > newest:
+            new = new[:i]
+            break
     if changed is None:
         changed = []
         if held_changes_possible(new=new, since=since, newest=newest):
-            changed = changes_held(room=room, since=since, start=start, after=after)
+            changed = changes_held(
+                room=room, since=since, newest=newest, start=start, after=after
+            )
     after = new[-1].id if new else after
     seq = newest
     more = len(new) >= settings.CHAT_POLL_LIMIT

@@ -60,7 +60,7 @@ def shared(
                 _changed,
                 key,
                 selectors.changes_held(
-                    room=room, since=since, start=start, after=after
+                    room=room, since=since, newest=newest, start=start, after=after
                 ),
             )
     changes = selectors.page_changes(
