@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -49,3 +50,11 @@ class SignupForm(auth_forms.UserCreationForm):
                 self.error_messages["similar_username"], code="similar_username"
             )
         return username
+
+
+class SettingsForm(forms.Form):
+    read_receipts = forms.BooleanField(
+        required=False,
+        label=_("Send read receipts"),
+        help_text=_("Others see “Seen by” with your name under what you have read."),
+    )

@@ -40,3 +40,18 @@ def keep_skeleton(sender, instance, raw, update_fields, **kwargs) -> None:
         # made by an administrator): that row keeps the name protected, and
         # this user holds none. Signup checks for this and refuses.
         UsernameSkeleton.objects.filter(user=instance).delete()
+
+
+class Profile(models.Model):
+    """A user's settings. Made on first save of the settings page; a user
+    without one has the defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    # Others see "Seen by <you>" under what you have read (as Zulip lets
+    # one turn off); your own read marks (unread counts) are kept either way.
+    read_receipts = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"settings of {self.user_id}"

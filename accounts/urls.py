@@ -7,6 +7,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("settings/", views.settings_view, name="settings"),
     path("login/", views.LoginView.as_view(), name="login"),
     # Django's LogoutView accepts POST only, so a link cannot log anyone out.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,16 +1,20 @@
 from django.conf import settings
+from django.contrib import messages as flash
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts import throttle
-from accounts.forms import SignupForm
+from accounts import services, throttle
+from accounts.forms import SettingsForm, SignupForm
 from accounts.models import UsernameSkeleton
+from chat.decorators import login_required
 from chat.ratelimit import retry_after
 from chat.types import HtmxHttpRequest
+from chat.views.responses import see_other
 
 
 class LoginView(auth_views.LoginView):
@@ -53,3 +57,21 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
             return response
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/signup.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def settings_view(request: HtmxHttpRequest) -> HttpResponse:
+    """The user's settings (read receipts), a plain form: 303 once saved."""
+    profile = services.profile_get(user=request.user)
+    form = SettingsForm(
+        request.POST or None, initial={"read_receipts": profile.read_receipts}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.profile_update(
+            user=request.user, read_receipts=form.cleaned_data["read_receipts"]
+        )
+        flash.success(request, _("Settings saved."))
+        return see_other("accounts:settings")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/settings.html", {"form": form}, status=status)

@@ -109,6 +109,7 @@ def object_panel_context(request: HtmxHttpRequest, obj, **extra) -> dict:
         return {**context, "start": object_reference(obj), "object": obj}
     page = selectors.messages_latest(room=room)
     activity = presence.current(room_id=room.pk, user_id=request.user.pk)
+    receipts = selectors.room_receipts(room=room)
     return {
         **context,
         **live_room_context(
@@ -116,6 +117,8 @@ def object_panel_context(request: HtmxHttpRequest, obj, **extra) -> dict:
             room,
             activity=activity,
             form=MessageForm(),
+            receipts=receipts,
+            readers=receipts.count,
             **page_context(page, seq=room.seq),
         ),
     }

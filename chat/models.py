@@ -207,6 +207,11 @@ class Membership(models.Model):
                 fields=["user", "room"], name="one_membership_per_user_and_room"
             )
         ]
+        indexes = [
+            # "Who has read up to the newest message" (read receipts): a
+            # range of this index, on every poll.
+            models.Index(fields=["room", "last_read_id"], name="chat_membership_read"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.room} (read to {self.last_read_id})"

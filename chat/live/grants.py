@@ -64,6 +64,8 @@ class GrantedPoll:
     newest: int  # the room's change number, as the check read it
     activity: Activity
     activity_changed: bool  # the page shows another version of it
+    readers: int  # read receipts at the room's newest message, as checked
+    receipts_changed: bool  # the page shows another count of them
 
 
 _signer_for: tuple[tuple, signing.Signer] | None = None

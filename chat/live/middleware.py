@@ -109,7 +109,10 @@ class FastPollMiddleware:
             room_id=grant.room_id, user_id=grant.user_id, username=grant.username
         )
         changed = activity.version != params.get("v")
-        if check.has_new(since) or changed:
+        # Read receipts the page does not show yet (a page without `r`
+        # shows none).
+        receipts_changed = params.get("r", str(check.readers)) != str(check.readers)
+        if check.has_new(since) or changed or receipts_changed:
             # chat.views.messages answers on the grant's word, without
             # reading the session or the user.
             request.poll_grant = grants.GrantedPoll(
@@ -121,6 +124,8 @@ class FastPollMiddleware:
                 newest=check.newest,
                 activity=activity,
                 activity_changed=changed,
+                readers=check.readers,
+                receipts_changed=receipts_changed,
             )
             return None
         return HttpResponse(status=204, headers=self._headers[secure])

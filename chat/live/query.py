@@ -34,7 +34,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from chat.models import Membership, Room
+from accounts.models import Profile
+from chat.models import Membership, Message, Room
+from chat.selectors import RECEIPTS_COUNTED
 
 
 def _session_model():
@@ -91,10 +93,23 @@ def _sql(vendor: str, use_tz: bool, membership: bool) -> str:
             f"EXISTS (SELECT 1 FROM {q(Membership._meta.db_table)}"
             " WHERE id = %s AND user_id = %s AND room_id = %s)"
         )
-    # The room's change number: one primary-key probe.
+    # The room's change number: one primary-key probe. Who has read up to
+    # the room's newest message, and lets it be known (selectors.
+    # room_receipts, the same rule): a range of the (room, last read) index,
+    # cut at RECEIPTS_COUNTED.
+    messages, profiles = Message._meta.db_table, Profile._meta.db_table
+    readers = (
+        f"SELECT 1 FROM {q(Membership._meta.db_table)} m WHERE m.room_id = %s"
+        f" AND m.last_read_id >= (SELECT MAX(id) FROM {q(messages)}"
+        " WHERE room_id = %s)"
+        f" AND NOT EXISTS (SELECT 1 FROM {q(profiles)} p"
+        " WHERE p.user_id = m.user_id AND NOT p.read_receipts)"
+        f" LIMIT {RECEIPTS_COUNTED}"
+    )
     sql = (
         f"SELECT {' AND '.join(counts)},"
-        f" (SELECT seq FROM {q(Room._meta.db_table)} WHERE id = %s)"
+        f" (SELECT seq FROM {q(Room._meta.db_table)} WHERE id = %s),"
+        f" (SELECT COUNT(*) FROM ({readers}) readers)"
     )
     # What Django's SQLite cursor does to every statement, done once.
     return sql.replace("%s", "?").replace("%%", "%") if vendor == "sqlite" else sql
@@ -104,6 +119,7 @@ def _sql(vendor: str, use_tz: bool, membership: bool) -> str:
 class PollCheck:
     counts: bool  # the grant still counts
     newest: int  # the room's change number (Room.seq; 0: nothing yet)
+    readers: int  # read receipts at the newest message (selectors.Receipts)
 
     def has_new(self, since: int) -> bool:
         """Whether anything changed after the page's change number."""
@@ -126,7 +142,7 @@ def poll_check(
     params: list = [session_key, user_id]
     if membership_id:
         params += [membership_id, user_id, room_id]
-    params.append(room_id)
+    params += [room_id, room_id, room_id]
     sql = _sql(db.vendor, settings.USE_TZ, bool(membership_id))
     db.close_if_health_check_failed()
     db.ensure_connection()
@@ -134,10 +150,10 @@ def poll_check(
         cursor = db.connection.cursor()
         try:
             cursor.execute(sql, params)
-            counts, newest = cursor.fetchone()
+            counts, newest, readers = cursor.fetchone()
         finally:
             cursor.close()
-    return PollCheck(counts=bool(counts), newest=newest or 0)
+    return PollCheck(counts=bool(counts), newest=newest or 0, readers=readers)
 
 
 def mark_read(*, room_id: int, user_id: int, message_id: int) -> None:

@@ -180,3 +180,36 @@ def chat_room_for(context, obj, height: str = "h-96") -> dict:
     from chat.context import object_panel_context
 
     return object_panel_context(context["request"], obj, panel_height=height)
+
+
+SEEN_NAMES = 5  # names shown in "Seen by"; past them, "and N others"
+
+
+@dataclass(frozen=True)
+class SeenBy:
+    names: tuple[str, ...]
+    more: int  # readers beyond the names shown
+    direct: bool  # a direct conversation: a plain "Seen"
+
+
+@register.simple_tag
+def seen_by(receipts, viewer_id, room) -> SeenBy:
+    """Read receipts as one viewer sees them: the readers other than the
+    viewer and the newest message's author. In a direct conversation, only
+    under one's own message: "Seen" once the other has read it."""
+    direct = bool(getattr(room, "is_direct", False))
+    if not receipts:
+        return SeenBy(names=(), more=0, direct=direct)
+    author = _field(receipts, "author_id")
+    if direct and author != viewer_id:
+        return SeenBy(names=(), more=0, direct=True)
+    others = [
+        name
+        for user_id, name in _field(receipts, "readers") or ()
+        if user_id not in (viewer_id, author)
+    ]
+    return SeenBy(
+        names=tuple(others[:SEEN_NAMES]),
+        more=max(0, len(others) - SEEN_NAMES),
+        direct=direct,
+    )

@@ -129,12 +129,17 @@ def _poll(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpRespon
             newest=room.seq,
         ),
     )
-    if not changes and "t" not in request.GET:
+    receipts = selectors.room_receipts(room=room)
+    receipts_changed = request.GET.get("r", str(receipts.count)) != str(receipts.count)
+    if not changes and not receipts_changed and "t" not in request.GET:
         return HttpResponse(status=204)
     # Something new; or our own poller with an aging grant or changed room
     # activity: a new poller and the activity, out of band.
     context = live_room_context(
-        request, room, activity=activity, **_changes_context(changes)
+        request,
+        room,
+        activity=activity,
+        **_changes_context(changes, receipts=receipts),
     )
     return render(request, _changes_template(changes), context)
 
@@ -158,6 +163,10 @@ def _granted_poll(
     changes = services.changes_deliver(
         room=room, user_id=grant.user_id, changes=changes
     )
+    # Read after the read mark moved: the viewer is among the readers.
+    receipts = None
+    if changes.new or granted.receipts_changed:
+        receipts = selectors.room_receipts(room=room)
     context = room_context(
         room,
         viewer_id=grant.user_id,
@@ -168,7 +177,12 @@ def _granted_poll(
         poll_token=granted.token,
         activity=granted.activity,
         # The page shows who is here and typing as it is: not sent again.
-        **_changes_context(changes, activity_oob=granted.activity_changed),
+        **_changes_context(
+            changes,
+            activity_oob=granted.activity_changed,
+            receipts=receipts,
+            readers=granted.readers,
+        ),
     )
     response = render(request, _changes_template(changes), context)
     # What it holds depends on the session cookie, as on the full path.
@@ -183,8 +197,19 @@ def _changes_template(changes: selectors.Changes) -> str:
     return "chat/partials/poller_renewal.html"
 
 
-def _changes_context(changes: selectors.Changes, *, activity_oob: bool = True) -> dict:
+def _changes_context(
+    changes: selectors.Changes,
+    *,
+    activity_oob: bool = True,
+    receipts: selectors.Receipts | None = None,
+    readers: int = 0,
+) -> dict:
+    """What a poll's answer is given. `receipts`: read receipts to send out
+    of band (None: the page shows them as they are, `readers` of them)."""
     return {
+        "receipts": receipts,
+        "receipts_oob": receipts is not None,
+        "readers": receipts.count if receipts is not None else readers,
         "message_list": changes.new,
         # Messages the page holds, changed: swapped in place, out of band.
         "changed_list": changes.changed,
@@ -257,7 +282,7 @@ def _message_send(
         activity=activity,
         form=MessageForm(),
         send_form_oob=True,
-        **_changes_context(changes),
+        **_changes_context(changes, receipts=selectors.room_receipts(room=room)),
     )
     return render(request, "chat/partials/messages.html", context)
 

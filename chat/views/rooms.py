@@ -93,6 +93,8 @@ def render_room(
         page = selectors.messages_before(room=room, before=before)
         activity = presence.current(room_id=room.pk, user_id=request.user.pk)
     refusal = selectors.member_add_refusal(room=room, user=request.user)
+    # Read after the page counted as read: the viewer is among the readers.
+    receipts = selectors.room_receipts(room=room) if before is None else None
     context = live_room_context(
         request,
         room,
@@ -101,6 +103,8 @@ def render_room(
         history=before is not None,
         form=form or MessageForm(),
         replying_to=replying_to,
+        receipts=receipts,
+        readers=receipts.count if receipts else 0,
         members=selectors.room_members(room=room) if room.is_private else None,
         can_add_members=refusal is None,
         member_form=member_form or MemberForm(),

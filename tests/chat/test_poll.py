@@ -31,7 +31,11 @@ def test_poll_returns_messages_after_cursor_in_order_and_a_new_poller(
     # out-of-band parts (presence, typing) are taken out by htmx first.
     swapped = [el for el in page.find_all(recursive=False) if not el.get("hx-swap-oob")]
     assert swapped[-1]["id"] == "poller"
-    assert {el["id"] for el in page.select("[hx-swap-oob]")} == {"presence", "typing"}
+    assert {el["id"] for el in page.select("[hx-swap-oob]")} == {
+        "presence",
+        "typing",
+        "receipts",
+    }
     # A fragment, not a page.
     assert page.find("html") is None and page.find("body") is None
 
