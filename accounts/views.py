@@ -64,8 +64,10 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
 def settings_view(request: HtmxHttpRequest) -> HttpResponse:
     """The user's settings (read receipts), a plain form: 303 once saved."""
     profile = services.profile_get(user=request.user)
+    # An unchecked box sends nothing: an empty POST is still a bound form.
     form = SettingsForm(
-        request.POST or None, initial={"read_receipts": profile.read_receipts}
+        request.POST if request.method == "POST" else None,
+        initial={"read_receipts": profile.read_receipts},
     )
     if request.method == "POST" and form.is_valid():
         services.profile_update(
