@@ -261,11 +261,15 @@ def delivering_in_process(chat, cookie, room, *, rounds) -> dict:
     in part (b) is one of these."""
     _, page = get(chat.url, f"/rooms/{room}/", cookie)
     ids = sorted(message_ids(page))
+    # The page as it was before the last two: its newest id and the room's
+    # change number then (each message's version is on its article).
+    seq = int(re.search(rf'id="message-{ids[-3]}"[^>]* data-seq="(\d+)"', page)[1])
 
     def delivering(*, grant: bool) -> tuple[dict, list[str]]:
         # A fresh grant for each run: one past its life takes the full path.
         url = poll_url(chat.url, cookie, room)
         url = re.sub(r"after=\d+", f"after={ids[-3]}", url)
+        url = re.sub(r"seq=\d+", f"seq={seq}", url)
         if not grant:
             url = re.sub(r"&(t|v)=[^&]*", "", url)
         return _chat_request(chat, cookie, url)

@@ -32,6 +32,7 @@ from django.contrib.auth import (  # noqa: E402
 )
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.db.models import F  # noqa: E402
 
 from chat.models import Membership, Message, Room  # noqa: E402
 from tests.chatdb import make_sessions  # noqa: E402
@@ -63,8 +64,8 @@ def insert_history(room: Room, user_ids: list[int], count: int) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"INSERT INTO {table} (room_id, user_id, kind, content, mentions, "
-                f"created_at) SELECT %s, {author}, 'message', "
-                "'history message number ' || x, '[]'::jsonb, %s "
+                f"created_at, seq, reactions_seen) SELECT %s, {author}, 'message', "
+                "'history message number ' || x, '[]'::jsonb, %s, 0, '[]'::jsonb "
                 "FROM generate_series(1, %s) AS x",
                 [room.pk, when, count],
             )
@@ -72,10 +73,15 @@ def insert_history(room: Room, user_ids: list[int], count: int) -> None:
             cursor.execute(
                 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
                 f"WHERE x < %s) INSERT INTO {table} (room_id, user_id, kind, "
-                f"content, mentions, created_at) SELECT %s, {author}, 'message', "
-                "'history message number ' || x, '[]', %s FROM c",
+                f"content, mentions, created_at, seq, reactions_seen) SELECT %s, "
+                f"{author}, 'message', 'history message number ' || x, '[]', %s, "
+                "0, '[]' FROM c",
                 [count, room.pk, when],
             )
+
+    # Numbered as the migration numbers stored messages: ids rise in order.
+    Message.objects.filter(room=room, seq=0).update(seq=F("id"))
+    Room.objects.filter(pk=room.pk).update(seq=last_id(room))
 
 
 def last_id(room: Room) -> int:

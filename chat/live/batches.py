@@ -10,6 +10,8 @@ the same page state; each poll's own grant is still checked by its own
 query (chat.live.query), and each viewer's read mark is still written.
 """
 
+from collections.abc import Callable
+
 from chat import selectors
 from chat.models import Message, Room
 
@@ -21,6 +23,9 @@ LIMIT = 2048  # entries kept per process; all are dropped when it is reached
 # that hold the same messages.
 _new: dict[tuple, tuple[Room | None, list[Message]]] = {}
 _changed: dict[tuple, list[Message]] = {}
+# (page state, language, each message's look for the viewer) -> the drawn
+# changes (chat/partials/changes.html): one rendering per look, per process.
+_drawn: dict[tuple, str] = {}
 
 
 def _keep(entries: dict, key: tuple, value):
@@ -75,7 +80,17 @@ def shared(
     return room, changes
 
 
+def drawn(key: tuple, draw: Callable[[], str]) -> str:
+    """What `draw` draws for `key`, drawn once per process. The key must hold
+    everything the drawing depends on."""
+    hit = _drawn.get(key)
+    if hit is None:
+        hit = _keep(_drawn, key, draw())
+    return hit
+
+
 def forget() -> None:
     """Drop every entry (tests call it between tests)."""
     _new.clear()
     _changed.clear()
+    _drawn.clear()

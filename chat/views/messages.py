@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -28,6 +30,7 @@ from chat.forms import CursorError, MessageForm, parse_cursor
 from chat.live import batches
 from chat.live.grants import GrantedPoll
 from chat.models import Room
+from chat.templatetags.chat_tags import message_look
 from chat.types import HtmxHttpRequest
 from chat.views.responses import bad_request, see_other
 from chat.views.rooms import render_room
@@ -184,10 +187,42 @@ def _granted_poll(
             readers=granted.readers,
         ),
     )
+    if changes:
+        context["changes_html"] = _shared_changes(request, room, granted, context)
     response = render(request, _changes_template(changes), context)
     # What it holds depends on the session cookie, as on the full path.
     patch_vary_headers(response, ["Cookie"])
     return response
+
+
+def _shared_changes(
+    request: HtmxHttpRequest, room: Room, granted: GrantedPoll, context: dict
+) -> str:
+    """The changes drawn once for every poll of the same page state whose
+    viewer sees each message alike (the same look: chat_tags.message_look),
+    in the same language: a hundred tabs of one room, one drawing."""
+    looks = tuple(
+        message_look(
+            message,
+            context["viewer_id"],
+            context["viewer_name"],
+            context["viewer_moderates"],
+        ).key
+        for message in (*context["message_list"], *context["changed_list"])
+    )
+    key = (
+        room.pk,
+        granted.after,
+        granted.since,
+        granted.start,
+        granted.newest,
+        get_language(),
+        looks,
+    )
+    return batches.drawn(
+        key,
+        lambda: render_to_string("chat/partials/changes.html", context, request),
+    )
 
 
 def _changes_template(changes: selectors.Changes) -> str:

@@ -218,3 +218,42 @@ def test_a_page_from_before_change_numbers_gets_new_messages_and_a_number(
     page = soup(response)
     assert inline(page) == [said[1].id] and swapped(page) == {}
     assert f"seq={room_seq(room)}&" in poller(page)
+
+
+def test_viewers_who_see_a_change_alike_share_one_drawing(
+    htmx_client, client_for, poller_url, room, bob_in, make_user, monkeypatch, soup
+):
+    """A reaction in a busy room is drawn once per look, not once per viewer:
+    carol and dave see bob's message alike; alice (the room's creator, who
+    may delete it) and bob (whose it is) each see it their own way."""
+    from chat.views import messages
+
+    drawings = []
+    draw = messages.render_to_string
+
+    def counted(name, *args, **kwargs):
+        drawings.append(name)
+        return draw(name, *args, **kwargs)
+
+    monkeypatch.setattr(messages, "render_to_string", counted)
+    clients = {
+        "alice": htmx_client,
+        "bob": client_for(bob_in),
+        "carol": client_for(make_user("carol")),
+        "dave": client_for(make_user("dave")),
+    }
+    said = services.message_create(room=room, author=bob_in, content="vote!")
+    urls = {name: poller_url(client, room) for name, client in clients.items()}
+    services.reaction_toggle(message=said, user=bob_in, emoji="🎉")
+    pages = {}
+    for name in ["carol", "dave", "alice", "bob"]:
+        pages[name] = swapped(soup(clients[name].get(urls[name])))[said.id]
+        if name == "dave":
+            assert len(drawings) == 1  # dave's came from carol's drawing
+    assert drawings == ["chat/partials/changes.html"] * 3
+    assert str(pages["carol"]) == str(pages["dave"])
+    assert pages["carol"].select_one(".message-delete") is None
+    assert pages["alice"].select_one(".message-delete") is not None
+    assert "message-own" in pages["bob"]["class"]
+    assert pages["bob"].select_one(".reaction")["aria-pressed"] == "true"
+    assert pages["carol"].select_one(".reaction")["aria-pressed"] == "false"
