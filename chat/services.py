@@ -96,8 +96,12 @@ def message_create(
     has not joined joins it first. `reply_to`: a message of the same room
     this one answers (selectors.message_get found it)."""
     kind, content = _typed(content)
-    if reply_to is not None and reply_to.room_id != room.pk:
-        raise ValidationError(_("Reply to a message of this room."), code="reply")
+    if reply_to is not None:
+        if reply_to.room_id != room.pk:
+            raise ValidationError(_("Reply to a message of this room."), code="reply")
+        refusal = selectors.reply_refusal(message=reply_to)
+        if refusal:
+            raise ValidationError(refusal, code="reply")
     if room.kind == Room.Kind.PUBLIC:
         room_join(room=room, user=author)
     message = _message_insert(
