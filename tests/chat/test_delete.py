@@ -2,6 +2,7 @@
 gone. Its author deletes it; so may the room's creator and staff users."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from chat import services
@@ -231,3 +232,16 @@ def test_admin_delete_of_a_tombstone_keeps_it(admin_client, admin, bobs, user):
     url = reverse("admin:chat_message_delete", args=[bobs.pk])
     assert admin_client.post(url, {"post": "yes"}).status_code == 302
     assert fresh(bobs).seq == stored.seq and fresh(bobs).deleted_by == user
+
+
+def test_a_delete_racing_a_delete_changes_nothing(bobs, user, other_user):
+    # Both read the message before either committed: the second finds the
+    # tombstone when it changes it, and who removed it stays as it was.
+    read_before = fresh(bobs)
+    services.message_delete(message=bobs, deleter=other_user)
+    tombstone = fresh(bobs)
+    with pytest.raises(PermissionDenied):
+        services.message_delete(message=read_before, deleter=user)
+    stored = fresh(bobs)
+    assert (stored.seq, stored.deleted_by) == (tombstone.seq, other_user)
+    assert stored.deleted_at == tombstone.deleted_at

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
@@ -274,3 +275,15 @@ def test_a_poll_brings_the_edited_message_out_of_band_once(
     assert "edited" in article.get_text() and "message-mentions-me" in article["class"]
     # The page's change number moves on: the next poll has nothing.
     assert bob.get(page.select_one("#poller")["hx-get"]).status_code == 204
+
+
+def test_an_edit_racing_a_delete_does_not_bring_the_text_back(said, user):
+    # The edit read the message (and its refusal) before the delete
+    # committed: the change itself must still find it deleted.
+    read_before = fresh(said)
+    services.message_delete(message=said, deleter=user)
+    tombstone = fresh(said)
+    with pytest.raises(PermissionDenied):
+        services.message_edit(message=read_before, editor=user, content="back")
+    stored = fresh(said)
+    assert (stored.content, stored.seq, stored.edited_at) == ("", tombstone.seq, None)

@@ -2,6 +2,7 @@
 and who reacted."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -193,3 +194,14 @@ def test_a_poll_brings_the_reacted_message_out_of_band_once(
     thumbs = chip(page, msgs[2], THUMBS)
     assert thumbs["data-count"] == "1" and thumbs["aria-pressed"] == "false"
     assert alice.get(page.select_one("#poller")["hx-get"]).status_code == 204
+
+
+def test_a_reaction_racing_a_delete_leaves_the_tombstone_bare(said, user, other_user):
+    read_before = fresh(said)
+    services.message_delete(message=said, deleter=other_user)
+    tombstone = fresh(said)
+    with pytest.raises(PermissionDenied):
+        services.reaction_toggle(message=read_before, user=user, emoji=THUMBS)
+    stored = fresh(said)
+    assert (stored.seq, stored.reactions_seen) == (tombstone.seq, [])
+    assert not Reaction.objects.exists()
