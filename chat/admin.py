@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from chat import services
 from chat.models import Message, Room
 
 
@@ -28,3 +29,15 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.display(description="content")
     def short_content(self, obj: Message) -> str:
         return obj.content[:80]
+
+    # Deleting here leaves a tombstone, as deleting in the room does: the
+    # row keeps its place for cursors and open pages, and every page polling
+    # the room is told (a new change number). One already a tombstone stays.
+
+    def delete_model(self, request, obj: Message) -> None:
+        if not obj.is_deleted:
+            services.message_delete(message=obj, deleter=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for message in queryset.filter(deleted_at__isnull=True).select_related("room"):
+            services.message_delete(message=message, deleter=request.user)

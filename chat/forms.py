@@ -79,7 +79,11 @@ class MessageForm(forms.Form):
         min_value=1,
         max_value=MAX_CURSOR,
         widget=forms.HiddenInput,
-        error_messages={"invalid": _("Reply to a message of this room.")},
+        error_messages={
+            "invalid": _("Reply to a message of this room."),
+            "min_value": _("Reply to a message of this room."),
+            "max_value": _("Reply to a message of this room."),
+        },
     )
 
     def clean_content(self) -> str:
@@ -89,6 +93,12 @@ class MessageForm(forms.Form):
                 _("Say what you do after /me, as in “/me waves”."), code="action"
             )
         return content
+
+
+class MessageEditForm(MessageForm):
+    """A message's new text: what it answers stays as it was."""
+
+    reply_to = None
 
 
 class RoomForm(forms.Form):

@@ -224,6 +224,15 @@ def reaction_refusal(*, message: Message) -> str | None:
     return None
 
 
+def reply_refusal(*, message: Message) -> str | None:
+    """Why nobody may answer `message` (a notice), or None. A deleted message
+    may be answered: the reply quotes it as deleted (it may have been
+    deleted while the reply was being written)."""
+    if _get(message, "kind") not in EDITABLE_KINDS:
+        return _("Notices cannot be answered.")
+    return None
+
+
 @dataclass(frozen=True)
 class Page:
     messages: list[Message]

@@ -96,8 +96,12 @@ def message_create(
     has not joined joins it first. `reply_to`: a message of the same room
     this one answers (selectors.message_get found it)."""
     kind, content = _typed(content)
-    if reply_to is not None and reply_to.room_id != room.pk:
-        raise ValidationError(_("Reply to a message of this room."), code="reply")
+    if reply_to is not None:
+        if reply_to.room_id != room.pk:
+            raise ValidationError(_("Reply to a message of this room."), code="reply")
+        refusal = selectors.reply_refusal(message=reply_to)
+        if refusal:
+            raise ValidationError(refusal, code="reply")
     if room.kind == Room.Kind.PUBLIC:
         room_join(room=room, user=author)
     message = _message_insert(
@@ -207,13 +211,24 @@ def _message_insert(**fields) -> Message:
         return Message.objects.create(**fields)
 
 
-def _message_change(message: Message, **fields) -> Message:
+def _still_there(message: Message, refusal: str, **fields) -> None:
+    """Update `message` unless it was deleted since the caller read it, when
+    `refusal` is raised (undoing the caller's transaction). Call it holding
+    the room's lock (_take_seq): the caller checked its refusal against the
+    message as read before, which a delete may have overtaken."""
+    live = Message.objects.filter(pk=message.pk, deleted_at__isnull=True)
+    if not live.update(**fields):
+        raise PermissionDenied(refusal)
+
+
+def _message_change(message: Message, refusal: str, **fields) -> Message:
     """Change a stored message under the same ordering as an insert (see
     _message_insert): it takes the room's next change number, so every page
-    polling the room gets it, once, in order."""
+    polling the room gets it, once, in order. A message deleted meanwhile
+    takes no change: `refusal` says so."""
     with transaction.atomic():
         fields["seq"] = _take_seq(message.room_id)
-        Message.objects.filter(pk=message.pk).update(**fields)
+        _still_there(message, refusal, **fields)
     for name, value in fields.items():
         setattr(message, name, value)
     return message
@@ -232,6 +247,7 @@ def message_edit(
         return message
     return _message_change(
         message,
+        _("This message was deleted."),
         content=content,
         mentions=_mentioned_usernames(content),
         edited_at=timezone.now(),
@@ -249,6 +265,7 @@ def message_delete(*, message: Message, deleter: AbstractBaseUser) -> Message:
     with transaction.atomic():
         message = _message_change(
             message,
+            _("This message was already deleted."),
             content="",
             mentions=[],
             deleted_at=timezone.now(),
@@ -283,7 +300,9 @@ def reaction_toggle(*, message: Message, user: AbstractBaseUser, emoji: str) -> 
             .select_related("user")
             .order_by("id")
         ]
-        Message.objects.filter(pk=message.pk).update(seq=seq, reactions_seen=seen)
+        _still_there(
+            message, _("This message was deleted."), seq=seq, reactions_seen=seen
+        )
     message.seq, message.reactions_seen = seq, seen
     return not removed
 

@@ -186,3 +186,21 @@ def driver_statements(db) -> Iterator[list[str]]:
 def ids(soup: BeautifulSoup) -> list[int]:
     """The data-id of every message element, in document order."""
     return [int(el["data-id"]) for el in soup.select("[id^=message-][data-id]")]
+
+
+def appended_ids(soup: BeautifulSoup) -> list[int]:
+    """The data-id of each message a poll appends (not swapped out of band)."""
+    return [
+        int(el["data-id"])
+        for el in soup.select("[id^=message-][data-id]")
+        if not el.get("hx-swap-oob")
+    ]
+
+
+def swapped_ids(soup: BeautifulSoup) -> list[int]:
+    """The data-id of each message a poll swaps in place, out of band."""
+    return [
+        int(el["data-id"])
+        for el in soup.select("[id^=message-][data-id]")
+        if el.get("hx-swap-oob") == "true"
+    ]

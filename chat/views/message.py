@@ -16,7 +16,7 @@ from django_htmx.http import reswap, retarget
 from chat import selectors, services
 from chat.context import viewer_room_context
 from chat.decorators import login_required
-from chat.forms import MessageForm
+from chat.forms import MessageEditForm
 from chat.models import Message, Room
 from chat.types import HtmxHttpRequest
 from chat.views.responses import see_other
@@ -61,7 +61,10 @@ def message_edit(request: HtmxHttpRequest, slug: str, message_id: int):
     refusal = selectors.message_edit_refusal(message=message, user=request.user)
     if refusal:
         raise PermissionDenied(refusal)
-    form = MessageForm(request.POST or None, initial={"content": message.content})
+    # Bound on every POST, even an empty one: `request.POST or None` would
+    # leave a POST without fields unbound, a 400 with no error to show.
+    data = request.POST if request.method == "POST" else None
+    form = MessageEditForm(data, initial={"content": message.content})
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -29,7 +29,7 @@ from chat.decorators import login_required
 from chat.forms import CursorError, MessageForm, parse_cursor
 from chat.live import batches
 from chat.live.grants import GrantedPoll
-from chat.models import Room
+from chat.models import Message, Room
 from chat.templatetags.chat_tags import message_look
 from chat.types import HtmxHttpRequest
 from chat.views.responses import bad_request, see_other
@@ -262,13 +262,10 @@ def _message_send(
 ) -> HttpResponse:
     form = MessageForm(request.POST)
     status = 400
-    reply_to = None
-    if form.is_valid() and form.cleaned_data["reply_to"]:
-        reply_to = selectors.message_find(
-            room=room, message_id=form.cleaned_data["reply_to"]
-        )
-        if reply_to is None:
-            form.add_error("reply_to", _("Reply to a message of this room."))
+    # Every field is cleaned, so the message answered is found even when the
+    # text is refused: the form shown again with the error stays a reply.
+    form.is_valid()
+    reply_to = _reply_to(room, form)
     if form.is_valid() and not ratelimit.allow(
         scope="send", key=request.user.pk, rate=settings.CHAT_SEND_RATE
     ):
@@ -322,6 +319,24 @@ def _message_send(
     return render(request, "chat/partials/messages.html", context)
 
 
+def _reply_to(room: Room, form: MessageForm) -> Message | None:
+    """The message the send form answers (its `reply_to`, cleaned), or None;
+    an error on the form when it names none of this room's, or a notice."""
+    reply_to_id = getattr(form, "cleaned_data", {}).get("reply_to")
+    if not reply_to_id:
+        return None
+    reply_to = selectors.message_find(room=room, message_id=reply_to_id)
+    refusal = (
+        _("Reply to a message of this room.")
+        if reply_to is None
+        else selectors.reply_refusal(message=reply_to)
+    )
+    if refusal:
+        form.add_error("reply_to", refusal)
+        return None
+    return reply_to
+
+
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET"])
 @login_required
@@ -332,10 +347,13 @@ def compose(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     try:
         reply_to_id = parse_cursor(request.GET, "reply_to")
     except CursorError as error:
-        return bad_request(str(error))
+        return _refused(request, str(error))
     replying_to = None
     if reply_to_id:
         replying_to = selectors.message_get(room=room, message_id=reply_to_id)
+        refusal = selectors.reply_refusal(message=replying_to)
+        if refusal:
+            return _refused(request, refusal)
     if not request.htmx:
         query = f"?reply_to={replying_to.pk}#send-form" if replying_to else ""
         return redirect(room.get_absolute_url() + query)
@@ -343,3 +361,10 @@ def compose(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         request, room, form=MessageForm(), replying_to=replying_to
     )
     return render(request, "chat/partials/send_form.html", context)
+
+
+def _refused(request: HtmxHttpRequest, reason: str) -> HttpResponse:
+    """400 for a Reply that names no message one may answer. htmx would
+    swap the text in the send form's place: the form stays instead."""
+    response = bad_request(reason)
+    return reswap(response, "none") if request.htmx else response

@@ -1,10 +1,11 @@
 """Reactions: a message's emoji, toggled one at a time."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap
 
 from chat import selectors, services
 from chat.context import viewer_room_context
@@ -24,6 +25,10 @@ def reactions(request: HtmxHttpRequest, slug: str, message_id: int) -> HttpRespo
     room = selectors.room_get(slug=slug, user=request.user)
     message = selectors.message_get(room=room, message_id=message_id)
     if request.method == "GET":
+        # No page of forms the service would refuse (a tombstone, a notice).
+        refusal = selectors.reaction_refusal(message=message)
+        if refusal:
+            raise PermissionDenied(refusal)
         context = viewer_room_context(request, room, message=message)
         return render(request, "chat/message_react.html", context)
     try:
@@ -31,7 +36,10 @@ def reactions(request: HtmxHttpRequest, slug: str, message_id: int) -> HttpRespo
             message=message, user=request.user, emoji=request.POST.get("emoji", "")
         )
     except ValidationError as error:
-        return bad_request(" ".join(error.messages))
+        response = bad_request(" ".join(error.messages))
+        # htmx swaps a 400 into the target: the message would become this
+        # text. The picker offers only good emoji; the message stays.
+        return reswap(response, "none") if request.htmx else response
     if request.htmx:
         return render_message(request, room, message)
     return see_other(message_url(room, message))
