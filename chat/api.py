@@ -249,7 +249,7 @@ CREATE_EXAMPLE = '{"content": "hello", "reply_to": null}'
 def _create(request: HtmxHttpRequest, room: Room) -> JsonResponse:
     body = _body(request, CREATE_EXAMPLE)
     data: dict | QueryDict = body
-    if isinstance(body, dict):
+    if not isinstance(body, QueryDict):  # JSON (a QueryDict is a dict too)
         reply_to = body.get("reply_to")
         # bool is an int to Python, not to a client.
         if reply_to is not None and (
