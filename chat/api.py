@@ -133,7 +133,13 @@ def _body(request: HtmxHttpRequest, example: str) -> dict | QueryDict:
     if request.content_type == "application/x-www-form-urlencoded":
         # Django parses form bodies of POSTs only; PATCH is read the same way.
         return QueryDict(request.body, encoding=request.encoding)
-    raise ApiError(_("Send the body as JSON (Content-Type: application/json)."), 400)
+    raise ApiError(
+        _(
+            "Send the body as JSON (Content-Type: application/json) "
+            "or as a form (application/x-www-form-urlencoded)."
+        ),
+        400,
+    )
 
 
 def _text(body: dict | QueryDict, name: str, example: str) -> str:
@@ -142,7 +148,9 @@ def _text(body: dict | QueryDict, name: str, example: str) -> str:
     value = body.get(name, "")
     if not isinstance(value, str):
         raise ApiError(
-            _("Send an object like %(example)s.") % {"example": example}, 400
+            _("'%(name)s' must be a string, as in %(example)s.")
+            % {"name": name, "example": example},
+            400,
         )
     return value
 
