@@ -14,6 +14,21 @@ urlpatterns = [
         chat_api.room_messages,
         name="api_messages",
     ),
+    path(
+        "api/rooms/<slug:slug>/messages/<int:message_id>/",
+        chat_api.message_detail,
+        name="api_message",
+    ),
+    path(
+        "api/rooms/<slug:slug>/messages/<int:message_id>/delete/",
+        chat_api.message_delete,
+        name="api_message_delete",
+    ),
+    path(
+        "api/rooms/<slug:slug>/messages/<int:message_id>/reactions/",
+        chat_api.message_reactions,
+        name="api_reactions",
+    ),
     path("", include("chat.urls")),
 ]
 

@@ -260,3 +260,103 @@ def test_a_malformed_current_url_is_treated_as_absent(anon_htmx_client, db, head
     assert response.status_code == 200
     assert response["HX-Redirect"] == "/accounts/login/?next=%2F"
     assert anon_htmx_client.get("/rooms/")["HX-Redirect"] == response["HX-Redirect"]
+
+
+# --- The API's message endpoints: edit, delete, react --------------------------
+
+
+@pytest.fixture
+def said(room, user):
+    from chat import services
+
+    return services.message_create(room=room, author=user, content="said")
+
+
+def unchanged(message) -> bool:
+    stored = Message.objects.get(pk=message.pk)
+    return (stored.content, stored.seq, stored.deleted_at) == (
+        message.content,
+        message.seq,
+        None,
+    ) and not stored.reactions.exists()
+
+
+@pytest.mark.parametrize(
+    "method, tail, body, content_type",
+    [
+        # Not JSON, or not an object.
+        ("PATCH", "", "{nope", "application/json"),
+        ("PATCH", "", "[1]", "application/json"),
+        ("PATCH", "", '"text"', "application/json"),
+        ("PATCH", "", b"\xff\xfe{", "application/json"),
+        ("POST", "reactions/", "{nope", "application/json"),
+        ("POST", "reactions/", "null", "application/json"),
+        # Wrong types.
+        ("PATCH", "", '{"content": ["x"]}', "application/json"),
+        ("PATCH", "", '{"content": {"a": 1}}', "application/json"),
+        ("POST", "reactions/", '{"emoji": 128077}', "application/json"),
+        ("POST", "reactions/", '{"emoji": ["👍"]}', "application/json"),
+        # Lone surrogates, control characters, blank, too long.
+        ("PATCH", "", '{"content": "\\ud800"}', "application/json"),
+        ("PATCH", "", '{"content": "a\\u0000b"}', "application/json"),
+        ("PATCH", "", '{"content": " \\n "}', "application/json"),
+        ("PATCH", "", '{"content": "/me"}', "application/json"),
+        ("PATCH", "", '{"content": "' + "x" * 4001 + '"}', "application/json"),
+        ("POST", "reactions/", '{"emoji": "\\ud83d"}', "application/json"),
+        ("POST", "reactions/", '{"emoji": "\\ud83d\\udc4e"}', "application/json"),
+        # A body PATCH cannot be read as: only JSON or a form.
+        ("PATCH", "", "content=x", "text/plain"),
+        ("PATCH", "", "content=x", "application/octet-stream"),
+        # Forms: blank, or a control character.
+        ("POST", "", "content=", "application/x-www-form-urlencoded"),
+        ("PATCH", "", "content=%07", "application/x-www-form-urlencoded"),
+        ("POST", "reactions/", "emoji=%F0%9F%91", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_bad_input_to_the_api_message_endpoints_is_400_and_changes_nothing(
+    auth_client, room, said, method, tail, body, content_type
+):
+    url = f"/api/rooms/{room.slug}/messages/{said.pk}/{tail}"
+    response = auth_client.generic(method, url, body, content_type=content_type)
+    assert response.status_code == 400
+    assert response.json()["error"]
+    assert unchanged(said)
+
+
+@pytest.mark.parametrize("tail", ["", "reactions/"])
+def test_deeply_nested_json_to_the_api_message_endpoints_is_400(
+    auth_client, room, said, tail
+):
+    url = f"/api/rooms/{room.slug}/messages/{said.pk}/{tail}"
+    body = '{"a":' * 100_000 + "1" + "}" * 100_000
+    for method in ("PATCH", "POST") if not tail else ("POST",):
+        response = auth_client.generic(
+            method, url, body, content_type="application/json"
+        )
+        assert response.status_code == 400
+        assert response.json()["error"] == "The body is not valid JSON."
+    assert unchanged(said)
+
+
+@pytest.mark.parametrize("charset", ["utf-7", "unicode_escape"])
+@pytest.mark.parametrize(
+    "tail, fields", [("", {"content": "\ud800"}), ("reactions/", {"emoji": "\ud800"})]
+)
+def test_api_message_forms_in_another_charset_than_utf8_are_400(
+    auth_client, room, said, tail, fields, charset
+):
+    body, content_type = multipart(fields, charset)
+    url = f"/api/rooms/{room.slug}/messages/{said.pk}/{tail}"
+    response = auth_client.generic("POST", url, body, content_type=content_type)
+    assert response.status_code == 400
+    assert unchanged(said)
+
+
+@pytest.mark.parametrize(
+    "path", ["99999999999999999999999/", "0/", "-1/", "x/", "1.5/", "%00/"]
+)
+def test_odd_message_ids_in_api_urls_are_404(auth_client, room, said, path):
+    url = f"/api/rooms/{room.slug}/messages/{path}"
+    for method in ("GET", "PATCH", "POST", "DELETE"):
+        assert auth_client.generic(method, url).status_code == 404
+    assert unchanged(said)

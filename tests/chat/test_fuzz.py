@@ -12,8 +12,9 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chat import services
 from chat.forms import MemberForm, MessageForm, RoomForm
-from chat.models import Message, Room
+from chat.models import Message, Reaction, Room
 
 pytestmark = pytest.mark.django_db
 
@@ -178,7 +179,10 @@ QUERY_VALUE = any_text(30)
 @FUZZ
 @given(
     params=st.dictionaries(
-        st.one_of(st.sampled_from(["next", "after", "before", "t", "v"]), QUERY_VALUE),
+        st.one_of(
+            st.sampled_from(["next", "after", "before", "since", "t", "v"]),
+            QUERY_VALUE,
+        ),
         st.one_of(QUERY_VALUE, QUERY_VALUE.map(lambda value: "/" + value)),
         max_size=3,
     ),
@@ -188,6 +192,7 @@ QUERY_VALUE = any_text(30)
             "/rooms/general/",
             "/rooms/general/messages/",
             "/api/rooms/general/messages/",
+            "/api/rooms/general/messages/1/",
             "/rooms/",
             "/accounts/login/",
             "/accounts/signup/",
@@ -269,3 +274,81 @@ def test_any_login_or_signup_input_never_5xx(db, username, password):
     assert client.post("/accounts/login/", data).status_code < 500
     signup = {"username": username, "password1": password, "password2": password}
     assert client.post("/accounts/signup/", signup).status_code < 500
+
+
+@FUZZ
+@given(text=ANY_TEXT)
+def test_any_text_through_an_api_edit_is_stored_exactly_or_refused_with_400(
+    auth_client, room, user, text
+):
+    message = services.message_create(room=room, author=user, content="first")
+    body = json.dumps({"content": text})
+    received = json.loads(body)["content"]
+    before = Message.objects.get(pk=message.pk)
+    response = auth_client.patch(
+        f"/api/rooms/{room.slug}/messages/{message.pk}/",
+        body,
+        content_type="application/json",
+    )
+    stored = Message.objects.get(pk=message.pk)
+    if acceptable(received):
+        assert response.status_code == 200
+        # An edit keeps the kind: "/me " is text here, not a command.
+        assert stored.content == response.json()["content"] == normalise(received)
+    else:
+        assert response.status_code == 400
+        assert response.json()["error"]
+        assert (stored.content, stored.seq) == (before.content, before.seq)
+
+
+# Any JSON value, the expected ones often.
+JSON_VALUE = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        any_text(20),
+        st.sampled_from([value for value, _label in Reaction.Emoji.choices]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(any_text(10), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@FUZZ
+@given(
+    body=st.one_of(
+        JSON_VALUE,
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "content": JSON_VALUE,
+                "emoji": JSON_VALUE,
+                "reply_to": st.one_of(JSON_VALUE, st.integers(-2, 5)),
+            },
+        ),
+    ),
+    target=st.sampled_from(
+        [
+            ("POST", ""),
+            ("PATCH", "{id}/"),
+            ("POST", "{id}/"),
+            ("POST", "{id}/reactions/"),
+        ]
+    ),
+)
+def test_any_json_body_to_the_write_endpoints_is_answered_4xx_or_done(
+    auth_client, room, user, body, target
+):
+    message = services.message_create(room=room, author=user, content="first")
+    method, tail = target
+    url = f"/api/rooms/{room.slug}/messages/" + tail.format(id=message.pk)
+    response = auth_client.generic(
+        method, url, json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code in (200, 201, 400)
+    if response.status_code == 400:
+        assert response.json()["error"]
