@@ -23,8 +23,27 @@ class MessageAdmin(admin.ModelAdmin):
     list_display = ["id", "room", "user", "short_content", "created_at"]
     search_fields = ["content", "user__username", "room__name"]
     list_filter = ["room", "created_at"]
-    raw_id_fields = ["room", "user"]
     list_select_related = ["room", "user"]
+    # What a message says changes only through the services (an edit by its
+    # author, a delete here or in the room), each numbered so that open
+    # pages are told; a plain save here would be seen by no one.
+    readonly_fields = [
+        "room",
+        "user",
+        "kind",
+        "content",
+        "mentions",
+        "reply_to",
+        "created_at",
+        "seq",
+        "edited_at",
+        "deleted_at",
+        "deleted_by",
+        "reactions_seen",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # messages are sent in rooms (or by the API)
 
     @admin.display(description="content")
     def short_content(self, obj: Message) -> str:

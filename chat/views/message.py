@@ -19,7 +19,7 @@ from chat.decorators import login_required
 from chat.forms import MessageEditForm
 from chat.models import Message, Room
 from chat.types import HtmxHttpRequest
-from chat.views.responses import see_other
+from chat.views.responses import see_other, too_fast
 
 
 def message_url(room: Room, message: Message) -> str:
@@ -67,6 +67,8 @@ def message_edit(request: HtmxHttpRequest, slug: str, message_id: int):
     form = MessageEditForm(data, initial={"content": message.content})
     status = 200
     if request.method == "POST":
+        if (slow := too_fast(request)) is not None:
+            return slow
         if form.is_valid():
             try:
                 services.message_edit(
@@ -101,6 +103,8 @@ def message_delete(request: HtmxHttpRequest, slug: str, message_id: int):
     room = selectors.room_get(slug=slug, user=request.user)
     message = selectors.message_get(room=room, message_id=message_id)
     if request.method == "POST":
+        if (slow := too_fast(request)) is not None:
+            return slow
         services.message_delete(message=message, deleter=request.user)
         if request.htmx:
             return render_message(request, room, message)

@@ -12,7 +12,7 @@ from chat.context import viewer_room_context
 from chat.decorators import login_required
 from chat.types import HtmxHttpRequest
 from chat.views.message import message_url, render_message
-from chat.views.responses import bad_request, see_other
+from chat.views.responses import bad_request, see_other, too_fast
 
 
 @vary_on_headers("HX-Request")
@@ -31,6 +31,8 @@ def reactions(request: HtmxHttpRequest, slug: str, message_id: int) -> HttpRespo
             raise PermissionDenied(refusal)
         context = viewer_room_context(request, room, message=message)
         return render(request, "chat/message_react.html", context)
+    if (slow := too_fast(request)) is not None:
+        return slow
     try:
         services.reaction_toggle(
             message=message, user=request.user, emoji=request.POST.get("emoji", "")

@@ -245,3 +245,14 @@ def test_a_delete_racing_a_delete_changes_nothing(bobs, user, other_user):
     stored = fresh(bobs)
     assert (stored.seq, stored.deleted_by) == (tombstone.seq, other_user)
     assert stored.deleted_at == tombstone.deleted_at
+
+
+def test_the_admin_cannot_change_what_a_message_says(admin_client, room, user):
+    """Only the services change a message (and number the change, so open
+    pages learn of it): the admin shows it read-only and adds none."""
+    said = services.message_create(room=room, author=user, content="original")
+    url = f"/admin/chat/message/{said.pk}/change/"
+    assert admin_client.get(url).status_code == 200
+    admin_client.post(url, {"content": "rewritten"})
+    assert Message.objects.get(pk=said.pk).content == "original"
+    assert admin_client.get("/admin/chat/message/add/").status_code == 403

@@ -111,3 +111,22 @@ def test_a_flood_of_polls_with_a_grant_ends_in_429_too(htmx_client, room, soup):
     statuses = [htmx_client.get(url).status_code for _ in range(20)]
     assert statuses[:5] == [204] * 5  # within the rate, on the hot path
     assert 429 in statuses
+
+
+@pytest.mark.parametrize("action", ["edit", "delete", "reactions"])
+def test_changing_messages_counts_against_the_send_rate(
+    action, htmx_client, room, user, make_messages, settings
+):
+    """Each edit, delete and reaction wakes every page polling the room."""
+    settings.CHAT_SEND_RATE = "2/60s"
+    said = make_messages(room, 3)  # made by the service: not counted
+    data = {"edit": {"content": "new"}, "reactions": {"emoji": "👍"}}.get(action, {})
+    base = f"/rooms/{room.slug}/messages"
+    answers = [
+        htmx_client.post(f"{base}/{message.id}/{action}/", data).status_code
+        for message in said
+    ]
+    assert answers == [200, 200, 429]
+    refused = htmx_client.post(f"{base}/{said[2].id}/{action}/", data)
+    assert refused["HX-Reswap"] == "none" and refused["Retry-After"]
+    assert said[2].seq == Message.objects.get(pk=said[2].pk).seq  # untouched

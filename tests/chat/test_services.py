@@ -130,5 +130,3 @@ def test_delivering_marks_what_it_delivers_and_nothing_when_empty(
         )
         services.changes_deliver(room=room, user_id=user.pk, changes=nothing)
     assert not nothing
-
-
