@@ -100,6 +100,12 @@ class MessageEditForm(MessageForm):
 
     reply_to = None
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["content"].error_messages["required"] = _(
+            "A message cannot be empty: delete it instead."
+        )
+
 
 class RoomForm(forms.Form):
     name = TextField(

@@ -190,6 +190,7 @@ class SeenBy:
     names: tuple[str, ...]
     more: int  # readers beyond the names shown
     direct: bool  # a direct conversation: a plain "Seen"
+    many: bool = False  # more readers than are counted: "and many others"
 
 
 @register.simple_tag
@@ -197,7 +198,7 @@ def seen_by(receipts, viewer_id, room) -> SeenBy:
     """Read receipts as one viewer sees them: the readers other than the
     viewer and the newest message's author. In a direct conversation, only
     under one's own message: "Seen" once the other has read it."""
-    direct = bool(getattr(room, "is_direct", False))
+    direct = bool(room and _field(room, "is_direct"))
     if not receipts:
         return SeenBy(names=(), more=0, direct=direct)
     author = _field(receipts, "author_id")
@@ -208,8 +209,13 @@ def seen_by(receipts, viewer_id, room) -> SeenBy:
         for user_id, name in _field(receipts, "readers") or ()
         if user_id not in (viewer_id, author)
     ]
+    from chat.selectors import RECEIPTS_COUNTED
+
+    readers = _field(receipts, "readers") or ()
     return SeenBy(
         names=tuple(others[:SEEN_NAMES]),
         more=max(0, len(others) - SEEN_NAMES),
         direct=direct,
+        # Counting stops at RECEIPTS_COUNTED: past it, no number is true.
+        many=len(readers) >= RECEIPTS_COUNTED,
     )

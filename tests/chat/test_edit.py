@@ -75,8 +75,8 @@ def test_plain_post_saves_and_303s_to_the_message(auth_client, said, room):
 
 
 BAD = [
-    ("", "Type a message"),
-    ("   \n ", "Type a message"),
+    ("", "cannot be empty"),
+    ("   \n ", "cannot be empty"),
     ("x" * 4001, "limited to 4000"),
     ("bell \x07", "control characters"),
 ]

@@ -144,3 +144,15 @@ def test_the_settings_page_needs_a_login(client):
     response = client.get("/accounts/settings/")
     assert response.status_code == 302 and "/login/" in response["Location"]
     assert client.post("/accounts/settings/", {}).status_code == 302
+
+
+def test_past_the_count_no_number_is_claimed(htmx_client, room, user, make_user, soup):
+    said = services.message_create(room=room, author=user, content="hi all")
+    for i in range(selectors.RECEIPTS_COUNTED + 5):
+        Membership.objects.create(
+            room=room, user=make_user(f"reader{i:02}"), last_read_id=said.id
+        )
+    page = soup(htmx_client.get(f"/rooms/{room.slug}/", headers={"HX-Request": ""}))
+    assert receipts_text(page) == (
+        "Seen by reader00, reader01, reader02, reader03, reader04 and many others"
+    )

@@ -160,11 +160,6 @@ def test_states_of_messages_that_live_show_what_they_say(client):
     assert "bob" in text(replying) and "Cancel reply" in text(replying)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chat_tags.seen_by reads room.is_direct with getattr: a sample room "
-    "(a dict) is never direct, so the state shows 'Seen by bob'",
-)
 def test_direct_read_receipts_say_seen(client):
     direct = render(client, "patterns/states/read_receipts_direct.html")
     assert text(direct.select_one("#receipts")) == "Seen"
