@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chat import services
+from chat import selectors, services
 from chat.models import Membership, Message
 from tests.conftest import ids
 
@@ -233,6 +233,34 @@ def test_load_newer_short_of_the_newest_brings_held_changes_too(
     third = load_newer(htmx, soup, page, second)
     assert out_of_band_messages(third) == []
     assert ids(third) == [m.id for m in msgs[58:]]
+
+
+def test_a_change_racing_load_newer_comes_with_the_next_answer_once(
+    user, client_for, room, make_messages, soup, monkeypatch
+):
+    msgs = make_messages(room, 40)
+    page = soup(plain(client_for, user).get(around_url(room, msgs[5].id)))
+    assert ids(log(page)) == [m.id for m in msgs[:25]]
+    read = selectors.messages_newer
+
+    def racing(**kwargs):
+        # After the view read the room's change number, before the messages.
+        services.message_edit(message=msgs[30], editor=user, content="raced")
+        monkeypatch.setattr(selectors, "messages_newer", read)
+        return read(**kwargs)
+
+    monkeypatch.setattr(selectors, "messages_newer", racing)
+    htmx = client_for(user)
+    second = load_newer(htmx, soup, page)
+    # It stops short of the message changed past its change number...
+    assert inline_messages(second) == [m.id for m in msgs[25:30]]
+    assert second.select("#poller") == []
+    # ...which the next answer brings, as it is now, with the poller.
+    third = load_newer(htmx, soup, page, second)
+    assert inline_messages(third) == [m.id for m in msgs[30:]]
+    assert "raced" in third.select_one(f"#message-{msgs[30].id}").text
+    assert out_of_band_messages(third) == []
+    assert htmx.get(third.select_one("#poller")["hx-get"]).status_code == 204
 
 
 def test_a_send_short_of_the_newest_takes_the_place_of_load_newer(
