@@ -237,6 +237,8 @@ def reply_refusal(*, message: Message) -> str | None:
 class Page:
     messages: list[Message]
     has_older: bool
+    # The first message after the page; None when it reaches the newest.
+    next_id: int | None = None
 
     @property
     def first_id(self) -> int | None:
@@ -260,6 +262,38 @@ def messages_latest(*, room: Room, size: int | None = None) -> Page:
 def messages_before(*, room: Room, before: int, size: int | None = None) -> Page:
     return _page_before(
         _messages(room).filter(id__lt=before), size or settings.CHAT_PAGE_SIZE
+    )
+
+
+def messages_around(*, room: Room, around: int, size: int | None = None) -> Page:
+    """The page a permalink opens: the message `around` (which the caller
+    found in the room) with up to half a page before it and the rest after;
+    what one side lacks, the other fills. The message is marked
+    `highlighted` for the partial."""
+    size = size or settings.CHAT_PAGE_SIZE
+    qs = _messages(room)
+    older = list(qs.filter(id__lt=around).order_by("-id")[:size])
+    # One extra row tells whether (and which) messages follow the page.
+    newer = list(qs.filter(id__gte=around).order_by("id")[: size + 1])
+    n_newer = min(len(newer), size - min(len(older), size // 2))
+    n_older = min(len(older), size - n_newer)
+    for message in newer[:1]:
+        message.highlighted = message.id == around
+    return Page(
+        messages=older[:n_older][::-1] + newer[:n_newer],
+        has_older=len(older) > n_older,
+        next_id=newer[n_newer].id if len(newer) > n_newer else None,
+    )
+
+
+def messages_newer(*, room: Room, after: int, size: int | None = None) -> Page:
+    """The page after the message `after`: what "Load newer" brings."""
+    size = size or settings.CHAT_PAGE_SIZE
+    rows = list(_messages(room).filter(id__gt=after).order_by("id")[: size + 1])
+    return Page(
+        messages=rows[:size],
+        has_older=room.messages.filter(id__lte=after).exists(),
+        next_id=rows[size].id if len(rows) > size else None,
     )
 
 

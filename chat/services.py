@@ -176,6 +176,22 @@ def room_open(*, room: Room, user_id: int) -> selectors.Page:
     return page
 
 
+def room_open_at(
+    *, room: Room, user_id: int, around: int | None = None, after: int | None = None
+) -> selectors.Page:
+    """A page of the room opened at a message (`around`: its permalink) or
+    after one (`after`: "Load newer" without script). Counted as read only
+    once it reaches the newest message, as room_open's page: a permalink
+    into old history leaves what came after it unread."""
+    if around is not None:
+        page = selectors.messages_around(room=room, around=around)
+    else:
+        page = selectors.messages_newer(room=room, after=after or 0)
+    if page.next_id is None and page.last_id:
+        room_mark_read(room=room, user_id=user_id, message_id=page.last_id)
+    return page
+
+
 def changes_deliver(
     *, room: Room, user_id: int, changes: selectors.Changes
 ) -> selectors.Changes:

@@ -76,6 +76,8 @@ def test_no_get_changes_a_row(user, make_user, make_messages):
         "?after=0",
         "?after=0&seq=0",
         "?before=999999",
+        "?around=1",
+        "?newer=0",
         "?t=x&after=0",
         "?reply_to=1",
         "?emoji=%F0%9F%91%8D",

@@ -41,7 +41,9 @@ def render_message(request: HtmxHttpRequest, room: Room, message: Message, **kw)
 @login_required
 def message_detail(request: HtmxHttpRequest, slug: str, message_id: int):
     """A message's permalink: the room around it (a fragment of the message
-    alone for htmx)."""
+    alone for htmx). A redirect rather than the page itself: one URL renders
+    the room, and the Location's #message-<id> scrolls to the message even
+    when the link lacked it. Tombstones stay linkable."""
     room = selectors.room_get(slug=slug, user=request.user)
     message = selectors.message_get(room=room, message_id=message_id)
     if request.htmx:

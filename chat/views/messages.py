@@ -1,5 +1,5 @@
-"""The message log's one URL: GET polls (`after`) or pages back (`before`),
-POST sends.
+"""The message log's one URL: GET polls (`after`), pages back (`before`) or
+forward (`newer`, below a page short of the newest), POST sends.
 
 A poll that carries its poller's grant (chat/live/) is met by
 FastPollMiddleware before the session or the user is read: with nothing new
@@ -83,16 +83,26 @@ def _room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     try:
         cursor = _cursor(params)
         before = parse_cursor(request.GET, "before")
+        newer = parse_cursor(request.GET, "newer")
     except CursorError as error:
         return bad_request(str(error))
     if request.method == "POST":
         return _message_send(request, room, cursor=cursor)
     if cursor.after is not None and before is not None:
         return bad_request(_("Give either 'after' or 'before', not both."))
+    if newer is not None and (cursor.after is not None or before is not None):
+        return bad_request(_("Give 'newer' alone, without 'after' or 'before'."))
     if not request.htmx:
         # Fragments are for htmx; a plain browser gets the page they belong to.
         url = room.get_absolute_url()
-        return redirect(f"{url}?before={before}" if before is not None else url)
+        if before is not None:
+            url = f"{url}?before={before}"
+        elif newer is not None:
+            url = f"{url}?newer={newer}"
+        return redirect(url)
+    if newer is not None:
+        cursor = Cursor(after=newer, seq=cursor.seq, start=cursor.start)
+        return _newer(request, room, cursor=cursor)
     if before is not None:
         page = selectors.messages_before(room=room, before=before)
         context = viewer_room_context(
@@ -145,6 +155,43 @@ def _poll(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpRespon
         **_changes_context(changes, receipts=receipts),
     )
     return render(request, _changes_template(changes), context)
+
+
+def _newer(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpResponse:
+    """The page after the cursor ("Load newer"), with the held messages
+    changed since the page's `seq` (out of band), then the next control; or,
+    once it reaches the newest, the poller, as a poll answers: the page is
+    live, and nothing between is lost or sent twice."""
+    after = cursor.after or 0
+    newest = room.seq  # read (room_get) before the messages are
+    page = selectors.messages_newer(room=room, after=after)
+    changes = selectors.page_changes(
+        room=room,
+        after=after,
+        since=newest if cursor.seq is None else cursor.seq,
+        start=cursor.start,
+        newest=newest,
+        new=page.messages,
+    )
+    # What page_changes left for later (changed since `newest`) comes next.
+    rest = page.messages[len(changes.new) :]
+    next_id = rest[0].id if rest else page.next_id
+    if next_id is None:
+        # The newest: counted read, as the poll that delivers it would be.
+        changes = services.changes_deliver(
+            room=room, user_id=request.user.pk, changes=changes
+        )
+        activity = presence.seen_by(room_id=room.pk, user=request.user)
+        context = live_room_context(
+            request, room, activity=activity, **_changes_context(changes)
+        )
+        return render(request, "chat/partials/messages.html", context)
+    # Short of the newest, nothing is counted read: the page may be a
+    # permalink's, deep in history (services.room_open_at).
+    context = viewer_room_context(
+        request, room, next_id=next_id, **_changes_context(changes)
+    )
+    return render(request, "chat/partials/newer.html", context)
 
 
 def _granted_poll(

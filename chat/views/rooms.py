@@ -66,12 +66,26 @@ def room_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     room = selectors.room_get(slug=slug, user=request.user)
     try:
         before = parse_cursor(request.GET, "before")
+        around = parse_cursor(request.GET, "around")
+        newer = parse_cursor(request.GET, "newer")
         reply_to = parse_cursor(request.GET, "reply_to")
     except CursorError as error:
         return bad_request(str(error))
+    if sum(cursor is not None for cursor in (before, around, newer)) > 1:
+        return bad_request(_("Give one of 'before', 'around' and 'newer'."))
+    if around is not None:
+        # A permalink names a message of this room: 404 for any other id.
+        selectors.message_get(room=room, message_id=around)
     # The send form answering a message (Reply, without script).
     replying_to = reply_to and selectors.message_find(room=room, message_id=reply_to)
-    return render_room(request, room, before=before, replying_to=replying_to)
+    return render_room(
+        request,
+        room,
+        before=before,
+        around=around,
+        newer=newer,
+        replying_to=replying_to,
+    )
 
 
 def render_room(
@@ -79,19 +93,33 @@ def render_room(
     room: Room,
     *,
     before: int | None = None,
+    around: int | None = None,
+    newer: int | None = None,
     form: MessageForm | None = None,
     member_form: MemberForm | None = None,
     replying_to: Message | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """The room page: live (the newest messages, the poller) or, with a
-    `before` cursor, a page of history without script."""
-    if before is None:
-        page = services.room_open(room=room, user_id=request.user.pk)
-        activity = presence.seen_by(room_id=room.pk, user=request.user)
-    else:
+    `before` cursor, a page of history without script. Opened `around` a
+    message (a permalink) or at the messages `newer` than one, it is live
+    once it reaches the newest message, and shows "Load newer" until then."""
+    page = None
+    if before is not None:
         page = selectors.messages_before(room=room, before=before)
+    elif around is not None or newer is not None:
+        page = services.room_open_at(
+            room=room, user_id=request.user.pk, around=around, after=newer
+        )
+        if not page.messages:  # nothing after `newer`: the newest page
+            page = None
+    if page is None:
+        page = services.room_open(room=room, user_id=request.user.pk)
+    history = before is not None or page.next_id is not None
+    if history:
         activity = presence.current(room_id=room.pk, user_id=request.user.pk)
+    else:
+        activity = presence.seen_by(room_id=room.pk, user=request.user)
     refusal = selectors.member_add_refusal(room=room, user=request.user)
     # Read after the page counted as read: the viewer is among the readers.
     receipts = selectors.room_receipts(room=room) if before is None else None
@@ -100,7 +128,7 @@ def render_room(
         room,
         activity=activity,
         **page_context(page, seq=room.seq),
-        history=before is not None,
+        history=history,
         form=form or MessageForm(),
         replying_to=replying_to,
         receipts=receipts,

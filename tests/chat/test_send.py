@@ -48,8 +48,9 @@ def test_htmx_send_without_cursor_returns_just_the_new_message(
 def test_form_targets_the_poller_and_includes_its_cursor(auth_client, room, soup):
     form = soup(auth_client.get(f"/rooms/{room.slug}/")).select_one("#send-form")
     assert form["hx-post"] == send_url(room)
-    assert form["hx-target"] == "#poller"
-    assert form["hx-include"] == "#poller, #load-older"
+    # Short of the newest, #load-newer holds the cursors in the poller's place.
+    assert form["hx-target"] == "#poller, #load-newer"
+    assert form["hx-include"] == "#poller, #load-older, #load-newer"
     assert form["method"] == "post" and form["action"] == send_url(room)
     assert "hx-disabled-elt" in form.attrs
     label = form.select_one("label[for=send-content]")
