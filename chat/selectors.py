@@ -265,6 +265,18 @@ def messages_before(*, room: Room, before: int, size: int | None = None) -> Page
     )
 
 
+def message_next_id(*, room: Room, after: int | None) -> int | None:
+    """The id of the first message after `after` (None: none)."""
+    if after is None:
+        return None
+    return (
+        room.messages.filter(id__gt=after)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
 def messages_around(*, room: Room, around: int, size: int | None = None) -> Page:
     """The page a permalink opens: the message `around` (which the caller
     found in the room) with up to half a page before it and the rest after;

@@ -182,8 +182,12 @@ def _newer(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpRespo
             room=room, user_id=request.user.pk, changes=changes
         )
         activity = presence.seen_by(room_id=room.pk, user=request.user)
+        receipts = selectors.room_receipts(room=room)
         context = live_room_context(
-            request, room, activity=activity, **_changes_context(changes)
+            request,
+            room,
+            activity=activity,
+            **_changes_context(changes, receipts=receipts),
         )
         return render(request, "chat/partials/messages.html", context)
     # Short of the newest, nothing is counted read: the page may be a

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -107,6 +109,10 @@ def render_room(
     page = None
     if before is not None:
         page = selectors.messages_before(room=room, before=before)
+        # What follows it: "Load newer" (where a send from this page goes).
+        page = replace(
+            page, next_id=selectors.message_next_id(room=room, after=page.last_id)
+        )
     elif around is not None or newer is not None:
         page = services.room_open_at(
             room=room, user_id=request.user.pk, around=around, after=newer

@@ -142,9 +142,15 @@ def test_load_newer_with_htmx_walks_to_the_newest_then_gives_the_poller(
     assert poller["id"] == "poller"
     assert "every 2s" in poller["hx-trigger"]
     assert poller.select_one("input[name=after]")["value"] == str(msgs[-1].id)
-    # The page turns live as the room page is: its grant, its activity.
+    # The page turns live as the room page is: its grant, its activity, its
+    # read receipts.
     assert "t" in parse_qs(urlsplit(poller["hx-get"]).query)
-    assert {el["id"] for el in third.select("[hx-swap-oob]")} == {"presence", "typing"}
+    assert {el["id"] for el in third.select("[hx-swap-oob]")} == {
+        "presence",
+        "typing",
+        "receipts",
+    }
+    assert page.select_one("#receipts") is not None  # its target is there
 
 
 def test_load_newer_without_script_opens_the_room_page_after_the_window(
@@ -416,3 +422,17 @@ def test_a_permalink_that_reaches_the_newest_marks_read(
     msgs = make_messages(room, 30)
     bob.get(around_url(room, msgs[-3].id))
     assert mark() == msgs[-1].id
+
+
+def test_an_older_page_without_script_leads_on_to_newer_ones(
+    auth_client, room, make_messages, soup, settings
+):
+    """A `?before=` page (Load older without script) has "Load newer" below,
+    which is also where a send from it goes."""
+    settings.CHAT_PAGE_SIZE = 3
+    msgs = make_messages(room, 8)
+    page = soup(auth_client.get(f"/rooms/{room.slug}/?before={msgs[3].id}"))
+    control = page.select_one("#load-newer")
+    assert control.select_one("input[name=after]")["value"] == str(msgs[2].id)
+    assert page.select_one("#send-form")["hx-target"] == "#poller, #load-newer"
+    assert page.select_one("#poller") is None
