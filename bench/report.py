@@ -187,6 +187,20 @@ def markdown(result: dict) -> str:
             + ", ".join(f"{r:.2f}" for r in inside["pair_ratios"])
             + ").",
         ]
+    change = b.get("change_in_process")
+    if change:
+        lines += [
+            "",
+            "What one viewer's poll costs when a message changes in a busy room "
+            "(every viewer after the first shares the read and the drawing, "
+            "`chat/live/batches.py`), on its grant, through the WSGI application "
+            "alone: one that brings a reaction to a message the page holds, "
+            f"swapped in out of band, {change['reaction_us']:.0f} µs; one that "
+            f"brings one new message {change['message_us']:.0f} µs; a ratio of "
+            f"**{change['ratio']:.2f}** (pairs: "
+            + ", ".join(f"{r:.2f}" for r in change["pair_ratios"])
+            + ").",
+        ]
     marks = b.get("statements")
     if marks:
         lines += [

@@ -288,6 +288,48 @@ def delivering_in_process(chat, cookie, room, *, rounds) -> dict:
     return result
 
 
+def _seqs(page: str) -> dict[int, int]:
+    """Each message's version (data-seq), by id, as a page shows them."""
+    return {
+        int(i): int(seq)
+        for i, seq in re.findall(r'id="message-(\d+)"[^>]* data-seq="(\d+)"', page)
+    }
+
+
+def change_in_process(chat, cookie, poll_room, react_room, *, rounds) -> dict:
+    """What one viewer's poll costs in a busy room, on its grant, through the
+    WSGI application alone: one that brings a reaction to a message the page
+    holds (out of band) beside one that brings one new message. Every poll
+    after the first reads and draws nothing (chat/live/batches.py shares both
+    for the room), so this is the cost of each of a thousand viewers."""
+
+    def poll_at(room: str, back: int) -> tuple[dict, list[str]]:
+        _, page = get(chat.url, f"/rooms/{room}/", cookie)
+        seqs = _seqs(page)
+        ids = sorted(seqs)
+        url = poll_url(chat.url, cookie, room)
+        if back:  # the page before the newest message: it comes new
+            after, seq = ids[-1 - back], seqs[ids[-1 - back]]
+        else:  # the page before the last change (the reaction)
+            after, seq = ids[-1], max(seqs.values()) - 1
+        url = re.sub(r"after=\d+", f"after={after}", url)
+        url = re.sub(r"seq=\d+", f"seq={seq}", url)
+        return _chat_request(chat, cookie, url)
+
+    medians, ratio = _in_process_pairs(
+        ("reaction", lambda: poll_at(react_room, 0)),
+        ("message", lambda: poll_at(poll_room, 1)),
+        rounds=rounds,
+        status="200 OK",
+    )
+    result = medians | ratio
+    log(
+        f"(b) one viewer's poll in a busy room: a reaction {result['reaction_us']} "
+        f"µs, a new message {result['message_us']} µs (ratio {result['ratio']})"
+    )
+    return result
+
+
 def statements(chat, room: str, username: str) -> dict:
     """The hand-written read mark against the ORM's UPDATE (bench/statements.py),
     in the server's environment and database."""
@@ -446,6 +488,13 @@ def main() -> None:
                 if result["b"]:
                     result["b"]["in_process"] = delivering_in_process(
                         chat, cookie, seed["poll_room"], rounds=2 if args.quick else 4
+                    )
+                    result["b"]["change_in_process"] = change_in_process(
+                        chat,
+                        cookie,
+                        seed["poll_room"],
+                        seed["react_room"],
+                        rounds=2 if args.quick else 4,
                     )
                     result["b"]["statements"] = statements(
                         chat, seed["poll_room"], seed["bench_user"]

@@ -34,6 +34,7 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import F  # noqa: E402
 
+from chat import services  # noqa: E402
 from chat.models import Membership, Message, Room  # noqa: E402
 from tests.chatdb import make_sessions  # noqa: E402
 
@@ -123,6 +124,7 @@ def main() -> None:
             return Room.objects.create(name=slug, slug=slug, created_by=bench)
 
         poll_room = room("bench-poll")
+        react_room = room("bench-react")  # its last change: a reaction
         small = room("history-small")
         big = room("history-big")
         load_rooms = [room(f"load-{r}") for r in range(LOAD_ROOMS)]
@@ -131,6 +133,7 @@ def main() -> None:
     t0 = time.monotonic()
     with transaction.atomic():
         insert_history(poll_room, authors, POLL_ROOM_HISTORY)
+        insert_history(react_room, authors, POLL_ROOM_HISTORY)
         insert_history(small, authors, SMALL_HISTORY)
         for r in load_rooms:
             insert_history(r, [s.pk for s in senders] + [readers[0].pk], LOAD_HISTORY)
@@ -156,7 +159,15 @@ def main() -> None:
                 Membership(room=r, user=u, last_read_id=newest)
                 for u in [*senders, *readers]
             ]
+        # The reaction room: everyone is in it (a busy room); its last change
+        # is a reaction to a message every page holds.
+        visits += [
+            Membership(room=react_room, user=u, last_read_id=last_id(react_room))
+            for u in [bench, *senders, *readers]
+        ]
         Membership.objects.bulk_create(visits, batch_size=1000)
+        reacted = Message.objects.filter(room=react_room).order_by("-id")[5]
+        services.reaction_toggle(message=reacted, user=senders[0], emoji="👍")
         clients = make_sessions(readers, args.clients)
         for i, client in enumerate(clients):
             client["room"] = load_rooms[i % LOAD_ROOMS].slug
@@ -168,6 +179,7 @@ def main() -> None:
         "bench_user": BENCH_USER,
         "bench_password": BENCH_PASSWORD,
         "poll_room": poll_room.slug,
+        "react_room": react_room.slug,
         "history_rooms": {
             "small": {"slug": small.slug, "messages": SMALL_HISTORY},
             "big": {"slug": big.slug, "messages": args.big},
