@@ -49,7 +49,10 @@ def test_each_language_is_rendered_for_itself(room, client_for, user, make_user,
     bob = client_for(make_user("bob"))
     english = article(bob, room, msg, soup)
     spanish = article(bob, room, msg, soup, HTTP_ACCEPT_LANGUAGE="es")
-    assert english.get_text() == spanish.get_text()  # "* alice waves" in both
+    # "* alice waves" in both; its controls (React, Reply) in each language.
+    words = [a.select_one(".message-content").get_text() for a in (english, spanish)]
+    assert words[0] == words[1]
+    assert "Reply" in english.get_text() and "Responder" in spanish.get_text()
     join = services.room_join(room=room, user=make_user("erin"))
     assert join
     notice = Message.objects.get(kind="join")
