@@ -118,7 +118,7 @@ def object_panel_context(request: HtmxHttpRequest, obj, **extra) -> dict:
             activity=activity,
             form=MessageForm(),
             receipts=receipts,
-            readers=receipts.count,
+            readers=receipts.shown_to(request.user.pk),
             **page_context(page, seq=room.seq),
         ),
     }

@@ -412,7 +412,8 @@ RECEIPTS_COUNTED = 51
 class Receipts:
     """Who has read a room up to its newest message, and want it known
     (accounts.Profile.read_receipts): `readers`, (user id, username) by
-    username, at most RECEIPTS_COUNTED."""
+    username, at most RECEIPTS_COUNTED. They are shown to the newest
+    message's author, as a messenger shows you who read what you sent."""
 
     message_id: int | None
     author_id: int | None
@@ -421,6 +422,14 @@ class Receipts:
     @property
     def count(self) -> int:
         return len(self.readers)
+
+    def shown_to(self, viewer_id: int) -> int | None:
+        """How many read receipts `viewer_id`'s page tracks: those of their
+        own message, when it is the newest (None: they see none, and their
+        polls need not count them)."""
+        if self.message_id is None or self.author_id != viewer_id:
+            return None
+        return self.count
 
 
 def room_receipts(*, room: Room) -> Receipts:
@@ -441,7 +450,8 @@ def room_receipts(*, room: Room) -> Receipts:
         ]
     )
     if not rows:
-        return Receipts(message_id=None, author_id=None, readers=())
+        newest = newest.values_list("id", "user_id").first() or (None, None)
+        return Receipts(message_id=newest[0], author_id=newest[1], readers=())
     return Receipts(
         message_id=rows[0][2],
         author_id=rows[0][3],

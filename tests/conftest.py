@@ -204,3 +204,11 @@ def swapped_ids(soup: BeautifulSoup) -> list[int]:
         for el in soup.select("[id^=message-][data-id]")
         if el.get("hx-swap-oob") == "true"
     ]
+
+
+@pytest.fixture
+def one_window(monkeypatch):
+    """Every request of the test falls in one window of the rate limits: on
+    a slow machine a test's requests can straddle a window's edge, and the
+    one over the limit would then rightly be allowed."""
+    monkeypatch.setattr("chat.ratelimit.time.time", lambda: 1_000_000.5)

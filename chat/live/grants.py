@@ -64,7 +64,7 @@ class GrantedPoll:
     newest: int  # the room's change number, as the check read it
     activity: Activity
     activity_changed: bool  # the page shows another version of it
-    readers: int  # read receipts at the room's newest message, as checked
+    readers: int | None  # the viewer's read receipts, as checked (None: none)
     receipts_changed: bool  # the page shows another count of them
 
 

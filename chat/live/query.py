@@ -76,8 +76,8 @@ def available() -> bool:
     )
 
 
-@lru_cache(maxsize=8)
-def _sql(vendor: str, use_tz: bool, membership: bool) -> str:
+@lru_cache(maxsize=16)
+def _sql(vendor: str, use_tz: bool, membership: bool, receipts: bool) -> str:
     """The statement as the driver takes it (SQLite's placeholders are ?)."""
     q = connections[DEFAULT_DB_ALIAS].ops.quote_name
     users = get_user_model()._meta
@@ -109,7 +109,7 @@ def _sql(vendor: str, use_tz: bool, membership: bool) -> str:
     sql = (
         f"SELECT {' AND '.join(counts)},"
         f" (SELECT seq FROM {q(Room._meta.db_table)} WHERE id = %s),"
-        f" (SELECT COUNT(*) FROM ({readers}) readers)"
+        + (f" (SELECT COUNT(*) FROM ({readers}) readers)" if receipts else " 0")
     )
     # What Django's SQLite cursor does to every statement, done once.
     return sql.replace("%s", "?").replace("%%", "%") if vendor == "sqlite" else sql
@@ -119,7 +119,7 @@ def _sql(vendor: str, use_tz: bool, membership: bool) -> str:
 class PollCheck:
     counts: bool  # the grant still counts
     newest: int  # the room's change number (Room.seq; 0: nothing yet)
-    readers: int  # read receipts at the newest message (selectors.Receipts)
+    readers: int  # read receipts at the newest message, if asked (else 0)
 
     def has_new(self, since: int) -> bool:
         """Whether anything changed after the page's change number."""
@@ -127,7 +127,12 @@ class PollCheck:
 
 
 def poll_check(
-    *, session_key: str, user_id: int, room_id: int, membership_id: int
+    *,
+    session_key: str,
+    user_id: int,
+    room_id: int,
+    membership_id: int,
+    receipts: bool = False,
 ) -> PollCheck:
     """Whether a grant still counts, and the room's change number, in one
     query. Needs available().
@@ -142,8 +147,10 @@ def poll_check(
     params: list = [session_key, user_id]
     if membership_id:
         params += [membership_id, user_id, room_id]
-    params += [room_id, room_id, room_id]
-    sql = _sql(db.vendor, settings.USE_TZ, bool(membership_id))
+    params.append(room_id)
+    if receipts:  # the page shows its viewer who read their message
+        params += [room_id, room_id]
+    sql = _sql(db.vendor, settings.USE_TZ, bool(membership_id), receipts)
     db.close_if_health_check_failed()
     db.ensure_connection()
     with db.wrap_database_errors:

@@ -195,15 +195,13 @@ class SeenBy:
 
 @register.simple_tag
 def seen_by(receipts, viewer_id, room) -> SeenBy:
-    """Read receipts as one viewer sees them: the readers other than the
-    viewer and the newest message's author. In a direct conversation, only
-    under one's own message: "Seen" once the other has read it."""
+    """Read receipts as one viewer sees them: under their own message, when
+    it is the newest, the others who have read it ("Seen" in a direct
+    conversation); under anyone else's, nothing."""
     direct = bool(room and _field(room, "is_direct"))
-    if not receipts:
+    author = _field(receipts, "author_id") if receipts else None
+    if author is None or author != viewer_id:
         return SeenBy(names=(), more=0, direct=direct)
-    author = _field(receipts, "author_id")
-    if direct and author != viewer_id:
-        return SeenBy(names=(), more=0, direct=True)
     others = [
         name
         for user_id, name in _field(receipts, "readers") or ()

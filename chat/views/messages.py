@@ -143,7 +143,10 @@ def _poll(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpRespon
         ),
     )
     receipts = selectors.room_receipts(room=room)
-    receipts_changed = request.GET.get("r", str(receipts.count)) != str(receipts.count)
+    tracked = request.GET.get("r")
+    shown = receipts.shown_to(request.user.pk)
+    # A page that shows none gets them with the next new message it is sent.
+    receipts_changed = tracked is not None and tracked != str(shown)
     if not changes and not receipts_changed and "t" not in request.GET:
         return HttpResponse(status=204)
     # Something new; or our own poller with an aging grant or changed room
@@ -152,7 +155,7 @@ def _poll(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpRespon
         request,
         room,
         activity=activity,
-        **_changes_context(changes, receipts=receipts),
+        **_changes_context(changes, receipts=receipts, viewer_id=request.user.pk),
     )
     return render(request, _changes_template(changes), context)
 
@@ -187,7 +190,7 @@ def _newer(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpRespo
             request,
             room,
             activity=activity,
-            **_changes_context(changes, receipts=receipts),
+            **_changes_context(changes, receipts=receipts, viewer_id=request.user.pk),
         )
         return render(request, "chat/partials/messages.html", context)
     # Short of the newest, nothing is counted read: the page may be a
@@ -235,6 +238,7 @@ def _granted_poll(
             changes,
             activity_oob=granted.activity_changed,
             receipts=receipts,
+            viewer_id=grant.user_id,
             readers=granted.readers,
         ),
     )
@@ -288,14 +292,18 @@ def _changes_context(
     *,
     activity_oob: bool = True,
     receipts: selectors.Receipts | None = None,
-    readers: int = 0,
+    viewer_id: int | None = None,
+    readers: int | None = None,
 ) -> dict:
     """What a poll's answer is given. `receipts`: read receipts to send out
-    of band (None: the page shows them as they are, `readers` of them)."""
+    of band (None: the page shows them as they are, `readers` of them, None
+    when it shows none)."""
+    if receipts is not None:
+        readers = receipts.shown_to(viewer_id)
     return {
         "receipts": receipts,
         "receipts_oob": receipts is not None,
-        "readers": receipts.count if receipts is not None else readers,
+        "readers": readers,
         "message_list": changes.new,
         # Messages the page holds, changed: swapped in place, out of band.
         "changed_list": changes.changed,
@@ -365,7 +373,11 @@ def _message_send(
         activity=activity,
         form=MessageForm(),
         send_form_oob=True,
-        **_changes_context(changes, receipts=selectors.room_receipts(room=room)),
+        **_changes_context(
+            changes,
+            receipts=selectors.room_receipts(room=room),
+            viewer_id=request.user.pk,
+        ),
     )
     return render(request, "chat/partials/messages.html", context)
 

@@ -138,7 +138,7 @@ def render_room(
         form=form or MessageForm(),
         replying_to=replying_to,
         receipts=receipts,
-        readers=receipts.count if receipts else 0,
+        readers=receipts.shown_to(request.user.pk) if receipts else None,
         members=selectors.room_members(room=room) if room.is_private else None,
         can_add_members=refusal is None,
         member_form=member_form or MemberForm(),

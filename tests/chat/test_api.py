@@ -110,7 +110,7 @@ def test_csrf_is_enforced_for_session_clients(user, room):
     assert response.status_code == 201
 
 
-def test_send_limit_applies(auth_client, room, settings):
+def test_send_limit_applies(auth_client, room, settings, one_window):
     settings.CHAT_SEND_RATE = "2/m"
     codes = [
         post_json(auth_client, room, {"content": f"m{i}"}).status_code for i in range(3)

@@ -232,7 +232,7 @@ def test_since_beyond_the_rooms_number_is_400_and_says_how_to_recover(
     assert auth_client.get(log_url(room), {"since": room_seq(room)}).status_code == 200
 
 
-def test_since_is_rate_limited_like_polls(auth_client, room, settings):
+def test_since_is_rate_limited_like_polls(auth_client, room, settings, one_window):
     settings.CHAT_POLL_RATE = "2/m"
     codes = [auth_client.get(log_url(room), {"since": 0}).status_code for _ in "abc"]
     assert codes == [200, 200, 429]
@@ -580,7 +580,7 @@ def test_csrf_is_enforced_on_every_write(user, room, make_messages):
 
 
 def test_every_write_counts_against_the_send_limit(
-    auth_client, room, make_messages, settings
+    auth_client, room, make_messages, settings, one_window
 ):
     message = make_messages(room, 1)[0]
     settings.CHAT_SEND_RATE = "3/m"

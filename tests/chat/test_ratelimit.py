@@ -35,7 +35,7 @@ def test_bad_rate_is_a_configuration_error(value):
 
 
 def test_eleventh_send_in_ten_seconds_is_429_slow_down_and_not_stored(
-    htmx_client, room, soup
+    htmx_client, room, soup, one_window
 ):
     for i in range(10):
         response = htmx_client.post(
@@ -55,7 +55,7 @@ def test_eleventh_send_in_ten_seconds_is_429_slow_down_and_not_stored(
     assert not Message.objects.filter(content="one too many").exists()
 
 
-def test_send_limit_is_per_user(htmx_client, client_for, room, other_user):
+def test_send_limit_is_per_user(htmx_client, client_for, room, other_user, one_window):
 
     for i in range(10):
         htmx_client.post(f"/rooms/{room.slug}/messages/", {"content": f"m{i}"})
@@ -64,7 +64,9 @@ def test_send_limit_is_per_user(htmx_client, client_for, room, other_user):
     assert response.status_code == 200
 
 
-def test_plain_send_over_the_limit_is_429_page(auth_client, room, settings, soup):
+def test_plain_send_over_the_limit_is_429_page(
+    auth_client, room, settings, soup, one_window
+):
     settings.CHAT_SEND_RATE = "1/m"
     assert (
         auth_client.post(f"/rooms/{room.slug}/messages/", {"content": "a"}).status_code
@@ -115,7 +117,7 @@ def test_a_flood_of_polls_with_a_grant_ends_in_429_too(htmx_client, room, soup):
 
 @pytest.mark.parametrize("action", ["edit", "delete", "reactions"])
 def test_changing_messages_counts_against_the_send_rate(
-    action, htmx_client, room, user, make_messages, settings
+    action, htmx_client, room, user, make_messages, settings, one_window
 ):
     """Each edit, delete and reaction wakes every page polling the room."""
     settings.CHAT_SEND_RATE = "2/60s"

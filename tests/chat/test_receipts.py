@@ -21,6 +21,7 @@ def checked(client, room, user) -> int:
         user_id=user.pk,
         room_id=room.pk,
         membership_id=membership.pk if membership else 0,
+        receipts=True,
     ).readers
 
 
@@ -156,3 +157,46 @@ def test_past_the_count_no_number_is_claimed(htmx_client, room, user, make_user,
     assert receipts_text(page) == (
         "Seen by reader00, reader01, reader02, reader03, reader04 and many others"
     )
+
+
+def quiet(client, url: str, soup) -> str:
+    """Follow a poller until it is answered 204 (who is here settles)."""
+    for _ in range(5):
+        response = client.get(url)
+        if response.status_code == 204:
+            return url
+        url = soup(response).select_one("#poller")["hx-get"]
+    raise AssertionError("the poll never went quiet")
+
+
+def test_only_the_author_of_the_newest_message_sees_and_counts_them(
+    htmx_client, client_for, poller_url, room, user, other_user, soup,
+    driver_statements,
+):  # fmt: skip
+    """Receipts answer "did they see what I sent?": others' pages show none,
+    and their empty polls do not count readers at all."""
+    services.room_join(room=room, user=other_user)
+    services.message_create(room=room, author=user, content="mine")
+    bob = client_for(other_user)
+    page = soup(bob.get(f"/rooms/{room.slug}/", headers={"HX-Request": ""}))
+    assert receipts_text(page) == ""
+    assert "&r=" not in page.select_one("#poller")["hx-get"]
+    alice_url = poller_url(htmx_client, room)
+    assert "&r=2" in alice_url  # bob has read it, and so has she (the count)
+    bob_url = quiet(bob, poller_url(bob, room), soup)
+    alice_url = quiet(htmx_client, alice_url, soup)
+    driver_statements.clear()
+    assert bob.get(bob_url).status_code == 204
+    [sql] = driver_statements
+    assert "last_read_id" not in sql
+    driver_statements.clear()
+    assert htmx_client.get(alice_url).status_code == 204
+    [sql] = driver_statements
+    assert "last_read_id" in sql
+    # bob answers: alice's page stops showing receipts, bob's starts.
+    services.message_create(room=room, author=other_user, content="seen it")
+    alice_page = soup(htmx_client.get(alice_url))
+    assert receipts_text(alice_page) == ""
+    assert "&r=" not in alice_page.select_one("#poller")["hx-get"]
+    bob_page = soup(bob.get(bob_url))
+    assert "&r=" in bob_page.select_one("#poller")["hx-get"]
