@@ -52,14 +52,14 @@ def shown_id(tab, text: str, timeout: int = 5_000) -> int:
     return int(message.get_attribute("data-id"))
 
 
-def old_original(room, author, text: str, make_messages) -> int:
-    """A message with 30 after it; its id. Made before any page is open:
-    live_server shares the test's in-memory database connection, and writes
-    from the test while pages poll make their reads fail ("database table
-    is locked")."""
+def old_original(room, author, text: str, make_messages) -> tuple[int, list[int]]:
+    """A message with 30 after it: its id, and the id of every message in
+    the room. Made and read before any page is open: live_server shares the
+    test's in-memory database connection, and the test's writes while pages
+    poll make their reads fail ("database table is locked")."""
     original = services.message_create(room=room, author=author, content=text)
     make_messages(room, 30, author=author, prefix="filler")
-    return original.pk
+    return original.pk, list(room.messages.order_by("id").values_list("id", flat=True))
 
 
 def article(tab, message_id: int):
@@ -83,9 +83,7 @@ def post_and_land(tab, button, live_server, room, message_id: int) -> None:
     assert posted.value.headers["location"].endswith(
         f"/messages/{message_id}/#message-{message_id}"
     )
-    expect(tab.page).to_have_url(
-        f"{live_server.url}{room_path(room)}?around={message_id}#message-{message_id}"
-    )
+    expect(tab.page).to_have_url(around_url(live_server, room, message_id))
     expect(article(tab, message_id)).to_have_attribute("data-highlight", "")
 
 
@@ -117,16 +115,11 @@ def load_newer_until_live(tab, *, script: bool = True) -> int:
     return clicks
 
 
-def assert_whole_tail(tab, room) -> None:
-    """The page holds every message from its first to the room's newest,
-    once each, in order."""
+def assert_whole_tail(tab, room_ids: list[int]) -> None:
+    """The page holds every message of the room (`room_ids`, in order) from
+    its first to the newest, once each, in order."""
     ids = message_ids(tab)
-    expected = list(
-        Message.objects.filter(room=room, id__gte=ids[0])
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    assert ids == expected
+    assert ids == [i for i in room_ids if i >= ids[0]]
 
 
 # With script --------------------------------------------------------------
@@ -164,7 +157,8 @@ def test_inline_edit_reaches_the_other_page_and_escape_or_cancel_keep_it(
     expect(editor).to_have_count(0)
     expect(mine.locator(".message-content")).to_have_text("Lunch at noon?")
     expect(mine.locator(".message-content")).to_be_visible()
-    # Nothing saved (a read while the pages only poll: nothing is written).
+    # Nothing saved. (The test reads the database only while the pages have
+    # nothing to deliver: no request writes meanwhile; see old_original.)
     message = Message.objects.get(pk=mid)
     assert (message.content, message.edited_at) == ("Lunch at noon?", None)
 
@@ -240,7 +234,7 @@ def test_a_reply_quotes_its_message_whose_permalink_leads_back_to_live(
     # A small page: the 30 messages after the original keep it off the
     # room's newest page. Written before any page polls (see old_original).
     settings.CHAT_PAGE_SIZE = 10
-    original = old_original(members, user, "Who has the keys?", make_messages)
+    original, room_ids = old_original(members, user, "Who has the keys?", make_messages)
     alice = open_tab(user, room_path(members))
     # Bob follows a link to the original: the room around it.
     bob = open_tab(other_user, permalink(members, original))
@@ -251,12 +245,13 @@ def test_a_reply_quotes_its_message_whose_permalink_leads_back_to_live(
     expect(replying).to_contain_text("Who has the keys?")
     send(bob, "I do")
     reply = shown_id(bob, "I do")
+    room_ids.append(reply)
     expect(replying).to_have_count(0)
     # Sent from a page short of the newest: what followed came with it, and
     # the page is live.
     expect(bob.page.locator("#load-newer")).to_have_count(0)
     expect(bob.page.locator("#poller")).to_have_count(1)
-    assert_whole_tail(bob, members)
+    assert_whole_tail(bob, room_ids)
     for tab in (bob, alice):
         quote = article(tab, reply).locator(f'.reply-quote[data-reply-to="{original}"]')
         expect(quote).to_contain_text("Who has the keys?", timeout=LIVE)
@@ -271,16 +266,17 @@ def test_a_reply_quotes_its_message_whose_permalink_leads_back_to_live(
 
     assert load_newer_until_live(alice) >= 2
     expect(alice.page.locator("#poller")).to_have_count(1)
-    assert_whole_tail(alice, members)
+    assert_whole_tail(alice, room_ids)
     # Live again: Bob's next message (a reply from his live page) arrives.
     article(bob, original).locator("a.message-reply").click()
     expect(replying).to_contain_text("Who has the keys?")
     send(bob, "Under the mat")
     newest = shown_id(bob, "Under the mat")
+    room_ids.append(newest)
     expect(
         article(alice, newest).locator(f'.reply-quote[data-reply-to="{original}"]')
     ).to_be_visible(timeout=LIVE)
-    assert_whole_tail(alice, members)
+    assert_whole_tail(alice, room_ids)
     assert_quiet(alice, bob)
 
 
@@ -390,7 +386,9 @@ def test_without_script_a_reply_and_its_quote_lead_through_history_to_the_newest
     open_tab, user, other_user, members, make_messages, settings, live_server
 ):
     settings.CHAT_PAGE_SIZE = 10
-    original = old_original(members, user, "Who brings the projector?", make_messages)
+    original, room_ids = old_original(
+        members, user, "Who brings the projector?", make_messages
+    )
     alice = open_tab(user, room_path(members))
     bob = open_tab(other_user, permalink(members, original), java_script_enabled=False)
 
@@ -406,6 +404,7 @@ def test_without_script_a_reply_and_its_quote_lead_through_history_to_the_newest
     expect(bob.page).to_have_url(f"{live_server.url}{room_path(members)}")
     expect(bob.page.locator("#replying-to")).to_have_count(0)
     reply = shown_id(bob, "I will")
+    room_ids.append(reply)
     for tab in (bob, alice):
         quote = article(tab, reply).locator(f'.reply-quote[data-reply-to="{original}"]')
         expect(quote).to_contain_text("Who brings the projector?", timeout=LIVE)
@@ -419,7 +418,7 @@ def test_without_script_a_reply_and_its_quote_lead_through_history_to_the_newest
     assert load_newer_until_live(bob, script=False) >= 2
     expect(bob.page.locator("#poller")).to_have_count(1)
     expect(article(bob, reply)).to_be_visible()
-    assert_whole_tail(bob, members)
+    assert_whole_tail(bob, room_ids)
     # The newest page: what the other user sends since is on it at the next
     # load, and a send from it reaches the other user live.
     send(alice, "Thanks!")
