@@ -143,6 +143,8 @@ def test_inline_edit_reaches_the_other_page_and_escape_or_cancel_keep_it(
     mine.locator("a.message-edit").click()
     expect(field).to_have_value("Lunch at noon?")
     expect(field).to_be_focused()
+    # The editor takes the text's place while open.
+    expect(mine.locator(".message-content")).to_be_hidden()
     field.fill("not this")
     field.press("Escape")
     expect(editor).to_have_count(0)
