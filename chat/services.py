@@ -210,13 +210,26 @@ def _message_insert(**fields) -> Message:
 def _message_change(message: Message, **fields) -> Message:
     """Change a stored message under the same ordering as an insert (see
     _message_insert): it takes the room's next change number, so every page
-    polling the room gets it, once, in order."""
+    polling the room gets it, once, in order. Refused if the message was
+    deleted since the caller read it (_update_unless_deleted)."""
     with transaction.atomic():
         fields["seq"] = _take_seq(message.room_id)
-        Message.objects.filter(pk=message.pk).update(**fields)
+        _update_unless_deleted(message, **fields)
     for name, value in fields.items():
         setattr(message, name, value)
     return message
+
+
+def _update_unless_deleted(message: Message, **fields) -> None:
+    """Write `fields` on a message that is not deleted; PermissionDenied
+    otherwise, which rolls back the caller's transaction. Callers check the
+    rules before taking the room's lock, on the message as read then; a
+    delete that committed since would have its tombstone written over (the
+    text back, reactions on it). Under the lock no other change can commit,
+    so what this finds stands."""
+    live = Message.objects.filter(pk=message.pk, deleted_at__isnull=True)
+    if not live.update(**fields):
+        raise PermissionDenied(_("This message was deleted."))
 
 
 def message_edit(
@@ -283,7 +296,7 @@ def reaction_toggle(*, message: Message, user: AbstractBaseUser, emoji: str) -> 
             .select_related("user")
             .order_by("id")
         ]
-        Message.objects.filter(pk=message.pk).update(seq=seq, reactions_seen=seen)
+        _update_unless_deleted(message, seq=seq, reactions_seen=seen)
     message.seq, message.reactions_seen = seq, seen
     return not removed
 

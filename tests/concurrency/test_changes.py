@@ -9,7 +9,10 @@ import os
 from collections import Counter
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
+from chat import services
+from chat.models import Message, Room
 from tests.concurrency.conftest import changes_race, tombstone_race
 from tests.concurrency.harness import (
     PollerLog,
@@ -58,6 +61,32 @@ def test_nothing_is_left_on_a_message_deleted_while_it_changes(
     done = sum((w.actions for w in result.writers), Counter())
     refused = sum(len(w.refused) for w in result.writers)
     print(f"tombstone race: {result.seconds:.1f}s, {dict(done)}, refused {refused}")
+
+
+@pytest.mark.django_db
+def test_changes_read_before_a_delete_leave_the_tombstone_alone(room, user, other_user):
+    """What the tombstone race found, one step at a time: an edit, a reaction
+    and a second delete read the message before the moderator's delete
+    committed, and reach the room's lock after it. Each is refused, and the
+    tombstone stays as the delete left it: no text, no reaction, the
+    moderator's, and no change number taken."""
+    message = services.message_create(room=room, author=other_user, content="secret")
+    stale = [Message.objects.get(pk=message.pk) for _ in range(3)]
+    services.message_delete(message=Message.objects.get(pk=message.pk), deleter=user)
+    seq = Room.objects.get(pk=room.pk).seq
+
+    with pytest.raises(PermissionDenied):
+        services.message_edit(message=stale[0], editor=other_user, content="again")
+    with pytest.raises(PermissionDenied):
+        services.reaction_toggle(message=stale[1], user=user, emoji="👍")
+    with pytest.raises(PermissionDenied):
+        services.message_delete(message=stale[2], deleter=other_user)
+
+    stored = Message.objects.get(pk=message.pk)
+    assert (stored.content, stored.reactions_seen) == ("", [])
+    assert not stored.reactions.exists()
+    assert stored.deleted_by == user
+    assert Room.objects.get(pk=room.pk).seq == seq == stored.seq
 
 
 def test_the_change_race_fails_without_the_ordering_guarantee(start_node):
