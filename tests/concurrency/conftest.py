@@ -217,7 +217,7 @@ def changes_race(
     writer_logs = [WriterLog(b.user, role=b.user.split("-")[0]) for b in write_tabs]
     poller_logs = [PollerLog(b.user) for b in watch_tabs]
     pool: list[int] = []  # every message sent so far: what reactors pick from
-    done, target = threading.Event(), []
+    sent, done, target = threading.Event(), threading.Event(), []
     started = time.monotonic()
     deadline = started + 120
 
@@ -248,12 +248,22 @@ def changes_race(
         threading.Thread(
             target=write_changes,
             args=(b, room, log),
-            kwargs={"count": actions, "pool": pool, "rng": random.Random(rng.random())},
+            kwargs={
+                "count": actions,
+                "pool": pool,
+                "rng": random.Random(rng.random()),
+                "sent": sent,
+            },
         )
         for b, log in zip(write_tabs, writer_logs, strict=True)
     ]
     for t in poll_threads + write_threads:
         t.start()
+    sending = [log.role in ("reactor", "moderator") for log in writer_logs]
+    for t, only_changes in zip(write_threads, sending, strict=True):
+        if not only_changes:
+            t.join()
+    sent.set()
     for t in write_threads:
         t.join()
     state = node.state(room)

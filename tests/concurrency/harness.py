@@ -376,8 +376,11 @@ def write_changes(
     count: int,
     pool: list[int],
     rng: random.Random,
+    sent: threading.Event,
 ) -> None:
-    """`count` actions of `log.role`, as fast as the server answers:
+    """`count` actions of `log.role`, as fast as the server answers (or
+    until nothing is left to change once the writers who send are through,
+    `sent`):
 
     - sender: sends;
     - editor: sends now and then, mostly edits one of its own messages;
@@ -389,7 +392,10 @@ def write_changes(
     cursor, alive, gone = [0], [], set()
     for n in range(count):
         if log.role in ("reactor", "moderator"):
+            # Something to change, sent by others (nothing if all sends fail).
             while not (candidates := [i for i in pool if i not in gone]):
+                if sent.is_set():
+                    return
                 time.sleep(0.01)
             target = rng.choice(candidates)
             if log.role == "reactor":
