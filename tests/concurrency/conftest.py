@@ -259,9 +259,9 @@ def changes_race(
     ]
     for t in poll_threads + write_threads:
         t.start()
-    sending = [log.role in ("reactor", "moderator") for log in writer_logs]
-    for t, only_changes in zip(write_threads, sending, strict=True):
-        if not only_changes:
+    # Once no more messages can come, those who change others' stop waiting.
+    for t, log in zip(write_threads, writer_logs, strict=True):
+        if log.role not in ("reactor", "moderator"):
             t.join()
     sent.set()
     for t in write_threads:

@@ -167,15 +167,17 @@ class PollerLog:
                 )
             self.view[article.id] = article.shown
             self.replaced += 1
+        newest = max(self.view, default=0)
         for article in found:
             if article.oob:
                 continue
             if article.id in self.view:
                 self.anomalies.append(f"message {article.id} appended twice")
-            elif self.view and article.id < max(self.view):
+            elif article.id < newest:
                 self.anomalies.append(f"message {article.id} appended out of order")
             self.view[article.id] = article.shown
             self.ids.append(article.id)
+            newest = max(newest, article.id)
         return len(found)
 
 

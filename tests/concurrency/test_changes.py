@@ -36,7 +36,7 @@ def test_every_page_ends_showing_every_message_as_stored(start_node, atomic_requ
     # The race had every kind of change in it, and pages took them in place.
     done = sum((w.actions for w in result.writers), Counter())
     assert done["sent"] > 100 and done["edited"] > 20, done
-    assert done["deleted"] > 10 and done["toggled"] > 40, done
+    assert done["deleted"] > 10 and done["toggled"] > 20, done
     assert sum(p.replaced for p in result.pollers) > 0
     # The late pages opened on the room's newest page, not its beginning.
     assert all(p.start > 0 for p in result.pollers if p.user.startswith("late-"))
@@ -107,7 +107,7 @@ def test_the_change_race_fails_without_the_ordering_guarantee(start_node):
     problems = unguarded.problems()
     assert problems, "the race went unnoticed without the ordering guarantee"
     print(f"guarded {guarded.seconds:.1f}s, unguarded {unguarded.seconds:.1f}s")
-    print("\n".join(p.splitlines()[0][:200] for p in problems[:80]))
+    print("\n".join(p.splitlines()[0][:200] for p in problems[:20]))
     if ON_POSTGRES:
         # Numbers taken twice, changes committed out of number order: pages
         # end up missing messages or showing old versions of them.
