@@ -31,11 +31,13 @@ def test_every_poller_sees_every_message_once_in_order(start_node, atomic_reques
 
 def test_the_race_test_fails_when_the_send_path_loses_its_guards(start_node):
     """The test of the test. The same race against the send path with its
-    ordering guarantee removed (no room lock; on SQLite, deferred instead of
-    immediate transactions) must be caught, while the same slowed-down send
-    path with its guards kept passes. A few milliseconds of extra work after
-    the insert, in the same transaction, stand for whatever else a send
-    transaction does and make the window wide enough to hit every time."""
+    ordering guarantee removed (the room's change number read, and written
+    back after the insert, without the room's lock in between; on SQLite,
+    deferred instead of immediate transactions) must be caught, while the
+    same slowed-down send path with its guards kept passes. A few
+    milliseconds of extra work after the insert, in the same transaction,
+    stand for whatever else a send transaction does and make the window wide
+    enough to hit every time."""
     settings = "tests.concurrency.unguarded.settings"
     common = {
         "DJANGO_SETTINGS_MODULE": settings,

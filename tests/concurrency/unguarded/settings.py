@@ -1,4 +1,4 @@
-"""config.settings plus the unguarded send path (see this package)."""
+"""config.settings plus the unguarded write paths (see this package)."""
 
 import os
 
