@@ -432,10 +432,14 @@ class Receipts:
         return self.count
 
 
-def room_receipts(*, room: Room) -> Receipts:
+def room_receipts(
+    *, room: Room, viewer_id: int | None = None, newest: Message | None = None
+) -> Receipts:
     """Read receipts for the room's newest message, from the read marks, in
-    one query (no readers, no receipts: whose message it is then matters
-    to no one)."""
+    one query. `newest`: that message, when the caller has it; if it is not
+    `viewer_id`'s, they see no receipts, and none are read."""
+    if newest is not None and newest.user_id != viewer_id:
+        return Receipts(message_id=newest.id, author_id=newest.user_id, readers=())
     newest = room.messages.order_by("-id")
     rows = list(
         room.memberships.filter(last_read_id__gte=Subquery(newest.values("id")[:1]))

@@ -143,11 +143,16 @@ def _poll(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpRespon
             newest=room.seq,
         ),
     )
-    receipts = selectors.room_receipts(room=room)
-    tracked = request.GET.get("r")
-    shown = receipts.shown_to(request.user.pk)
     # A page that shows none gets them with the next new message it is sent.
-    receipts_changed = tracked is not None and tracked != str(shown)
+    tracked = request.GET.get("r")
+    receipts = None
+    if changes.new or tracked is not None:
+        receipts = _receipts(room, request.user.pk, changes)
+    receipts_changed = (
+        receipts is not None
+        and tracked is not None
+        and (tracked != str(receipts.shown_to(request.user.pk)))
+    )
     if not changes and not receipts_changed and "t" not in request.GET:
         return HttpResponse(status=204)
     # Something new; or our own poller with an aging grant or changed room
@@ -186,7 +191,7 @@ def _newer(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpRespo
             room=room, user_id=request.user.pk, changes=changes
         )
         activity = presence.seen_by(room_id=room.pk, user=request.user)
-        receipts = selectors.room_receipts(room=room)
+        receipts = _receipts(room, request.user.pk, changes)
         context = live_room_context(
             request,
             room,
@@ -221,10 +226,9 @@ def _granted_poll(
     changes = services.changes_deliver(
         room=room, user_id=grant.user_id, changes=changes
     )
-    # Read after the read mark moved: the viewer is among the readers.
     receipts = None
     if changes.new or granted.receipts_changed:
-        receipts = selectors.room_receipts(room=room)
+        receipts = _receipts(room, grant.user_id, changes)
     context = room_context(
         room,
         viewer_id=grant.user_id,
@@ -249,6 +253,14 @@ def _granted_poll(
     # What it holds depends on the session cookie, as on the full path.
     patch_vary_headers(response, ["Cookie"])
     return response
+
+
+def _receipts(room: Room, viewer_id: int, changes: selectors.Changes):
+    """Read receipts as the viewer's page is to show them once `changes` are
+    in it: read only when its newest message is the viewer's (else they see
+    none), after the read mark moved (the viewer is among the readers)."""
+    newest = changes.new[-1] if changes.new and not changes.more else None
+    return selectors.room_receipts(room=room, viewer_id=viewer_id, newest=newest)
 
 
 def _shared_changes(
@@ -382,7 +394,7 @@ def _message_send(
         send_form_oob=True,
         **_changes_context(
             changes,
-            receipts=selectors.room_receipts(room=room),
+            receipts=_receipts(room, request.user.pk, changes),
             viewer_id=request.user.pk,
         ),
     )

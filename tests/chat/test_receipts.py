@@ -200,3 +200,26 @@ def test_only_the_author_of_the_newest_message_sees_and_counts_them(
     assert "&r=" not in alice_page.select_one("#poller")["hx-get"]
     bob_page = soup(bob.get(bob_url))
     assert "&r=" in bob_page.select_one("#poller")["hx-get"]
+
+
+def test_a_poll_reads_receipts_only_for_the_author_of_the_newest_message(
+    htmx_client, client_for, poller_url, room, user, other_user, soup,
+    driver_statements,
+):  # fmt: skip
+    """Nearly every delivering poll brings someone else's message: its
+    viewer sees no receipts, and none are read. A page whose viewer's own
+    message comes (from another tab) reads them, after its read mark."""
+    services.room_join(room=room, user=other_user)
+    url = poller_url(htmx_client, room)
+    services.message_create(room=room, author=other_user, content="theirs")
+    driver_statements.clear()
+    page = soup(htmx_client.get(url))
+    assert not any("accounts_profile" in sql for sql in driver_statements)
+    assert (
+        receipts_text(page) == "" and "&r=" not in page.select_one("#poller")["hx-get"]
+    )
+    services.message_create(room=room, author=user, content="mine, from my phone")
+    driver_statements.clear()
+    page = soup(htmx_client.get(page.select_one("#poller")["hx-get"]))
+    assert any("accounts_profile" in sql for sql in driver_statements)
+    assert "&r=1" in page.select_one("#poller")["hx-get"]  # herself, so far
