@@ -11,6 +11,7 @@ render the same partials.
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -31,7 +32,7 @@ from chat.forms import CursorError, MessageForm, parse_cursor
 from chat.live import batches
 from chat.live.grants import GrantedPoll
 from chat.models import Message, Room
-from chat.templatetags.chat_tags import message_look
+from chat.templatetags.chat_tags import message_look, partials_version
 from chat.types import HtmxHttpRequest
 from chat.views.responses import bad_request, see_other
 from chat.views.rooms import render_room
@@ -131,17 +132,19 @@ def _poll(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpRespon
         response["Retry-After"] = str(ratelimit.retry_after(rate))
         return response
     activity = presence.seen_by(room_id=room.pk, user=request.user)
+    # A page from before change numbers: new messages from here on.
+    state = _PageState(
+        after=cursor.after,
+        since=room.seq if cursor.seq is None else cursor.seq,
+        start=cursor.start,
+        newest=room.seq,
+    )
+    if cursor.seq is None:
+        changes = selectors.page_changes(room=room, **state._asdict())
+    else:  # shared with every poll of the room in the same state
+        changes = _nothing(state, batches.shared(room_id=room.pk, **state._asdict())[1])
     changes = services.changes_deliver(
-        room=room,
-        user_id=request.user.pk,
-        changes=selectors.page_changes(
-            room=room,
-            after=cursor.after,
-            # A page from before change numbers: new messages from here on.
-            since=room.seq if cursor.seq is None else cursor.seq,
-            start=cursor.start,
-            newest=room.seq,
-        ),
+        room=room, user_id=request.user.pk, changes=changes
     )
     # A page that shows none gets them with the next new message it is sent.
     tracked = request.GET.get("r")
@@ -163,7 +166,32 @@ def _poll(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpRespon
         activity=activity,
         **_changes_context(changes, receipts=receipts, viewer_id=request.user.pk),
     )
+    if changes:
+        context["changes_html"] = _shared_changes(request, room, state, context)
     return render(request, _changes_template(changes), context)
+
+
+class _PageState(NamedTuple):
+    """What a poll's page holds: messages `start`..`after` as of change
+    number `since`; `newest`, the room's change number as read."""
+
+    after: int
+    since: int
+    start: int
+    newest: int
+
+
+def _nothing(state: _PageState, changes: selectors.Changes | None):
+    """`changes`, or none (chat.live.batches found nothing to read)."""
+    if changes is not None:
+        return changes
+    return selectors.Changes(
+        new=[],
+        changed=[],
+        after=state.after,
+        seq=max(state.since, state.newest),
+        more=False,
+    )
 
 
 def _newer(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpResponse:
@@ -215,14 +243,13 @@ def _granted_poll(
 ) -> HttpResponse:
     """A poll its grant authorises, with changes or changed activity."""
     grant = granted.grant
-    if changes is None:
-        changes = selectors.Changes(
-            new=[],
-            changed=[],
-            after=granted.after,
-            seq=max(granted.since, granted.newest),
-            more=False,
-        )
+    state = _PageState(
+        after=granted.after,
+        since=granted.since,
+        start=granted.start,
+        newest=granted.newest,
+    )
+    changes = _nothing(state, changes)
     changes = services.changes_deliver(
         room=room, user_id=grant.user_id, changes=changes
     )
@@ -248,7 +275,7 @@ def _granted_poll(
         ),
     )
     if changes:
-        context["changes_html"] = _shared_changes(request, room, granted, context)
+        context["changes_html"] = _shared_changes(request, room, state, context)
     response = render(request, _changes_template(changes), context)
     # What it holds depends on the session cookie, as on the full path.
     patch_vary_headers(response, ["Cookie"])
@@ -264,7 +291,7 @@ def _receipts(room: Room, viewer_id: int, changes: selectors.Changes):
 
 
 def _shared_changes(
-    request: HtmxHttpRequest, room: Room, granted: GrantedPoll, context: dict
+    request: HtmxHttpRequest, room: Room, state: _PageState, context: dict
 ) -> str:
     """The changes drawn once for every poll of the same page state whose
     viewer sees each message alike (the same look: chat_tags.message_look),
@@ -278,15 +305,8 @@ def _shared_changes(
         ).key
         for message in (*context["message_list"], *context["changed_list"])
     )
-    key = (
-        room.pk,
-        granted.after,
-        granted.since,
-        granted.start,
-        granted.newest,
-        get_language(),
-        looks,
-    )
+    # The partials' version too, as each message's own cache key has it.
+    key = (room.pk, *state, get_language(), partials_version(), looks)
     return batches.drawn(
         key,
         lambda: render_to_string("chat/partials/changes.html", context, request),
