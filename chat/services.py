@@ -192,6 +192,32 @@ def room_open_at(
     return page
 
 
+def send_changes(
+    *, room: Room, message: Message, after: int, since: int, start: int
+) -> selectors.Changes:
+    """What a sender's page is missing once `message` is stored: it must hold
+    the message itself. Read up to the message's own change number, every
+    change before it having committed; a message between the page and it
+    changed since (an edit, a reaction, racing this read) would end the batch
+    ahead of it, and then the read is made again holding the room's lock,
+    which stops every change until it is done. Rarely: the lock is not held
+    for the common read (on SQLite it stops every write)."""
+    changes = selectors.page_changes(
+        room=room, after=after, since=since, start=start, newest=message.seq
+    )
+    if changes.more or (changes.new and changes.new[-1].id >= message.id):
+        return changes
+    with transaction.atomic():
+        newest = (
+            Room.objects.select_for_update()
+            .values_list("seq", flat=True)
+            .get(pk=room.pk)
+        )
+        return selectors.page_changes(
+            room=room, after=after, since=since, start=start, newest=newest
+        )
+
+
 def changes_deliver(
     *, room: Room, user_id: int, changes: selectors.Changes
 ) -> selectors.Changes:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -373,38 +372,31 @@ def _message_send(
             request, "chat/partials/send_form.html", context, status=status
         )
         return reswap(retarget(response, "#send-form"), "outerHTML")
-    # One transaction: the room's lock, which the insert takes, is held
-    # until the answer is read, so nothing changes in between and the answer
-    # holds the sender's message. Committed first (no ATOMIC_REQUESTS), an
-    # older message changed before the read (an edit, a reaction) would end
-    # the batch ahead of it (selectors.page_changes).
-    with transaction.atomic():
-        message = services.message_create(
+    message = services.message_create(
+        room=room,
+        author=request.user,
+        content=form.cleaned_data["content"],
+        reply_to=reply_to,
+    )
+    if not request.htmx:
+        return see_other(room)
+    # The sender's message plus whatever changed since their last poll, so
+    # the log stays gapless; without a cursor, just the new message.
+    after = message.id - 1
+    if cursor.after is not None:
+        after = min(cursor.after, after)
+    changes = services.changes_deliver(
+        room=room,
+        user_id=request.user.pk,
+        changes=services.send_changes(
             room=room,
-            author=request.user,
-            content=form.cleaned_data["content"],
-            reply_to=reply_to,
-        )
-        if not request.htmx:
-            return see_other(room)
-        # The sender's message plus whatever changed since their last poll,
-        # so the log stays gapless; without a cursor, just the new message.
-        after = message.id - 1
-        if cursor.after is not None:
-            after = min(cursor.after, after)
-        changes = services.changes_deliver(
-            room=room,
-            user_id=request.user.pk,
-            changes=selectors.page_changes(
-                room=room,
-                after=after,
-                # A form from before change numbers: new messages only.
-                since=message.seq - 1 if cursor.seq is None else cursor.seq,
-                start=cursor.start,
-                # Every change up to the message's own had committed before it.
-                newest=message.seq,
-            ),
-        )
+            message=message,
+            after=after,
+            # A form from before change numbers: new messages only.
+            since=message.seq - 1 if cursor.seq is None else cursor.seq,
+            start=cursor.start,
+        ),
+    )
     activity = presence.seen_by(room_id=room.pk, user=request.user)
     context = live_room_context(
         request,

@@ -1,5 +1,6 @@
 import pytest
 
+from chat import services
 from chat.models import Message
 from tests.conftest import ids
 
@@ -134,3 +135,23 @@ def test_message_round_trips_unicode_unchanged(htmx_client, room, soup):
     assert Message.objects.get().content == text
     page = soup(htmx_client.get(f"/rooms/{room.slug}/messages/?after=0"))
     assert page.select_one(".message-content").get_text() == text
+
+
+def test_a_senders_answer_holds_their_message_when_an_older_one_changed_meanwhile(
+    room, user, other_user, make_messages
+):
+    """Between the insert and the read of the answer, bob reacts to a message
+    the sender's page has not got yet: read up to the sender's own change
+    number, the batch would end before it (selectors.page_changes); the
+    answer is read again holding the room's lock, and holds both."""
+    seen = make_messages(room, 1)
+    unseen = make_messages(room, 1, author=other_user)[-1]
+    mine = services.message_create(room=room, author=user, content="mine")
+    services.reaction_toggle(message=unseen, user=other_user, emoji="👍")
+    changes = services.send_changes(
+        room=room, message=mine, after=seen[-1].id, since=seen[-1].seq, start=0
+    )
+    assert [m.id for m in changes.new][-2:] == [unseen.id, mine.id]
+    assert changes.new[-2].reactions_seen  # as it is now
+    room.refresh_from_db()
+    assert changes.seq == room.seq
