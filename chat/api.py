@@ -10,7 +10,6 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Min
 from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -79,13 +78,9 @@ def _allow_write(request: HtmxHttpRequest) -> None:
 def _reactions_json(message: Message) -> list[dict]:
     """[{"emoji", "count", "users"}] in the offered order (as the page shows
     them), each one's users oldest first."""
-    users: dict[str, list[str]] = {}
-    for emoji, _user_id, username in message.reactions_seen or ():
-        users.setdefault(emoji, []).append(username)
     return [
-        {"emoji": emoji, "count": len(users[emoji]), "users": users[emoji]}
-        for emoji, _label in selectors.REACTION_CHOICES
-        if emoji in users
+        {"emoji": emoji, "count": len(who), "users": [name for _id, name in who]}
+        for emoji, _label, who in selectors.reactions_by_emoji(message.reactions_seen)
     ]
 
 
@@ -219,10 +214,7 @@ def _after(room: Room, *, after: int, newest: int) -> JsonResponse:
     more = len(batch) >= settings.CHAT_POLL_LIMIT
     seq = newest
     if more:
-        last = batch[-1].id
-        waiting = room.messages.filter(id__gt=last).aggregate(low=Min("seq"))["low"]
-        if waiting is not None:
-            seq = min(seq, waiting - 1)
+        seq = selectors.seq_below_waiting(room=room, after=batch[-1].id, seq=seq)
     return JsonResponse(
         {"messages": [message_json(m) for m in batch], "seq": seq, "more": more}
     )

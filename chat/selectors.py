@@ -394,12 +394,32 @@ def page_changes(
     seq = newest
     more = len(new) >= settings.CHAT_POLL_LIMIT
     if more:
-        # New messages wait beyond this batch: the page's number must stay
-        # below each one's, or its next poll would find nothing after it.
-        waiting = room.messages.filter(id__gt=after).aggregate(low=Min("seq"))
-        if waiting["low"] is not None:
-            seq = min(seq, waiting["low"] - 1)
+        seq = seq_below_waiting(room=room, after=after, seq=seq)
     return Changes(new=new, changed=changed, after=after, seq=seq, more=more)
+
+
+def seq_below_waiting(*, room: Room, after: int, seq: int) -> int:
+    """`seq`, or less: new messages wait after id `after` (a full batch),
+    and a cursor must stay below each one's number, or the next read after
+    it would find nothing."""
+    waiting = room.messages.filter(id__gt=after).aggregate(low=Min("seq"))["low"]
+    return seq if waiting is None else min(seq, waiting - 1)
+
+
+def reactions_by_emoji(
+    reactions_seen,
+) -> list[tuple[str, str, list[tuple[int, str]]]]:
+    """A message's reactions ([emoji, user id, username] each, oldest first)
+    as (emoji, label, [(user id, username)]) in the offered order: how the
+    page and the API both show them."""
+    by_emoji: dict[str, list[tuple[int, str]]] = {}
+    for emoji, user_id, username in reactions_seen or ():
+        by_emoji.setdefault(emoji, []).append((user_id, username))
+    return [
+        (emoji, str(label), by_emoji[emoji])
+        for emoji, label in REACTION_CHOICES
+        if emoji in by_emoji
+    ]
 
 
 # Readers counted at most: the poller's receipts version (chat.live.query
@@ -440,13 +460,13 @@ def room_receipts(
     `viewer_id`'s, they see no receipts, and none are read."""
     if newest is not None and newest.user_id != viewer_id:
         return Receipts(message_id=newest.id, author_id=newest.user_id, readers=())
-    newest = room.messages.order_by("-id")
+    latest = room.messages.order_by("-id")
     rows = list(
-        room.memberships.filter(last_read_id__gte=Subquery(newest.values("id")[:1]))
+        room.memberships.filter(last_read_id__gte=Subquery(latest.values("id")[:1]))
         .exclude(user__profile__read_receipts=False)
         .annotate(
-            newest_id=Subquery(newest.values("id")[:1]),
-            author_id=Subquery(newest.values("user_id")[:1]),
+            newest_id=Subquery(latest.values("id")[:1]),
+            author_id=Subquery(latest.values("user_id")[:1]),
         )
         .order_by("user__username")
         .values_list("user_id", "user__username", "newest_id", "author_id")[
@@ -454,8 +474,11 @@ def room_receipts(
         ]
     )
     if not rows:
-        newest = newest.values_list("id", "user_id").first() or (None, None)
-        return Receipts(message_id=newest[0], author_id=newest[1], readers=())
+        message_id, author_id = latest.values_list("id", "user_id").first() or (
+            None,
+            None,
+        )
+        return Receipts(message_id=message_id, author_id=author_id, readers=())
     return Receipts(
         message_id=rows[0][2],
         author_id=rows[0][3],

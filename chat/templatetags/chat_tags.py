@@ -137,11 +137,6 @@ class Look:
         return f"{self.variant}.{flags}.{mine}"
 
 
-def _reactions(message) -> list[tuple[str, int, str]]:
-    """(emoji, user id, username) of each reaction, oldest first."""
-    return [tuple(seen) for seen in _field(message, "reactions_seen") or ()]
-
-
 @register.simple_tag
 def message_look(message, viewer_id, viewer_name, moderates=False) -> Look:
     """How `message` looks to one viewer (moderates: the viewer may delete
@@ -149,19 +144,17 @@ def message_look(message, viewer_id, viewer_name, moderates=False) -> Look:
     shown only where the service would accept it."""
     from chat import selectors  # the app registry is ready by render time
 
-    by_emoji: dict[str, list[tuple[int, str]]] = {}
-    for emoji, user_id, username in _reactions(message):
-        by_emoji.setdefault(emoji, []).append((user_id, username))
     reactions = tuple(
         Reacted(
             emoji=emoji,
-            label=str(label),
-            count=len(by_emoji[emoji]),
-            names=tuple(name for _id, name in by_emoji[emoji]),
-            mine=any(user_id == viewer_id for user_id, _name in by_emoji[emoji]),
+            label=label,
+            count=len(who),
+            names=tuple(name for _id, name in who),
+            mine=any(user_id == viewer_id for user_id, _name in who),
         )
-        for emoji, label in selectors.REACTION_CHOICES
-        if emoji in by_emoji
+        for emoji, label, who in selectors.reactions_by_emoji(
+            _field(message, "reactions_seen")
+        )
     )
     return Look(
         variant=message_variant(message, viewer_id, viewer_name),
