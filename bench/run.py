@@ -519,8 +519,11 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     whole = parts == {"a", "b", "c", "workers"}
     result["targets"] = targets(result) if whole else {}
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    log(f"wrote {RESULTS.relative_to(ROOT)}")
+    # A run of some parts must not overwrite the whole run the report is made
+    # from: it goes beside it (not committed).
+    out = RESULTS if whole else RESULTS.with_name("partial.json")
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    log(f"wrote {out.relative_to(ROOT)}")
     if not args.no_docs:
         from bench.report import write_report
 
