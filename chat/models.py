@@ -154,6 +154,33 @@ class Message(models.Model):
         return self.content.split("\n", 1)[0][:140]
 
 
+class Mention(models.Model):
+    """A user named as @name in a message: the rows behind "mentions of me"
+    (the sidebar's badge), kept by the services with `Message.mentions`,
+    which stays the copy the partials draw from."""
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="mention_rows"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # The message's room, kept here so a room's unread mentions of a user are
+    # one index range: (user, room, message id).
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="one_mention")
+        ]
+        indexes = [
+            models.Index(fields=["user", "room", "message"], name="chat_mention_unread")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.message_id}"
+
+
 class Reaction(models.Model):
     """One user's emoji on one message: toggled, at most once per emoji."""
 

@@ -12,11 +12,13 @@ from django.db.models import (
     Count,
     F,
     FilteredRelation,
+    Max,
     Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -24,7 +26,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chat.models import Membership, Message, Reaction, Room
+from chat.models import Membership, Mention, Message, Reaction, Room
 
 
 def rooms_visible_to(*, user: AbstractBaseUser) -> QuerySet[Room]:
@@ -124,6 +126,97 @@ def room_list(*, user: AbstractBaseUser) -> QuerySet[Room]:
         )
         .order_by("-last_activity", "name")
     )
+
+
+# Public rooms one has not joined, listed in the sidebar: the most active;
+# the room list has them all.
+SIDEBAR_PUBLIC = 10
+
+
+@dataclass(frozen=True)
+class Sidebar:
+    """What the sidebar lists: the rooms one belongs to, the most active
+    public rooms one has not joined (`more_public`: there are others), the
+    direct conversations (each with `partner`, the other person's name). The
+    rooms one belongs to carry `unread` and `mentions` (unread messages that
+    name the viewer). `version` changes whenever any of it may have."""
+
+    joined: list[Room]
+    public: list[Room]
+    direct: list[Room]
+    more_public: bool
+    version: str
+
+
+def sidebar_version(*, user: AbstractBaseUser) -> str:
+    """A short fingerprint of what the sidebar shows, in one aggregate
+    query: the rooms one sees (how many, the newest), the change numbers of
+    the rooms one belongs to (a message, an edit, a delete) and one's read
+    marks there. Equal versions: the sidebar would draw the same."""
+    seen = rooms_visible_to(user=user).aggregate(
+        rooms=Count("id"),
+        newest=Max("id"),
+        seq=Sum("seq", filter=Q(mine__isnull=False)),
+        read=Sum("mine__last_read_id"),
+    )
+    return "{rooms}.{newest}.{seq}.{read}".format(**seen)
+
+
+def sidebar(*, user: AbstractBaseUser) -> Sidebar:
+    """The sidebar's rooms in two queries: one's own (with unread counts,
+    mentions and, for a direct conversation, the other person's name), and
+    the most active public rooms one has not joined."""
+    # Read first: a change racing the lists leaves an older version, and the
+    # next refresh draws again, rather than a newer one that would hide it.
+    version = sidebar_version(user=user)
+    last_read = Membership.objects.filter(
+        room=OuterRef(OuterRef("pk")), user=user
+    ).values("last_read_id")[:1]
+    mentions = (
+        Mention.objects.filter(
+            user=user, room=OuterRef("pk"), message_id__gt=Subquery(last_read)
+        )
+        .exclude(message__user=user)
+        .order_by()
+        .values("room")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    partner = (
+        Membership.objects.filter(room=OuterRef("pk"))
+        .exclude(user=user)
+        .values("user__username")[:1]
+    )
+    own = list(
+        room_list(user=user)
+        .filter(mine__isnull=False)
+        .annotate(
+            mentions=Coalesce(Subquery(mentions), Value(0)),
+            partner=Subquery(partner),
+        )
+        .order_by("name")
+    )
+    public = list(room_list(user=user).filter(mine__isnull=True)[: SIDEBAR_PUBLIC + 1])
+    direct = sorted(
+        (room for room in own if room.kind == Room.Kind.DIRECT),
+        key=lambda room: (room.partner or "").casefold(),
+    )
+    return Sidebar(
+        joined=[room for room in own if room.kind != Room.Kind.DIRECT],
+        public=public[:SIDEBAR_PUBLIC],
+        direct=direct,
+        more_public=len(public) > SIDEBAR_PUBLIC,
+        version=version,
+    )
+
+
+def direct_partner(*, room: Room, user: AbstractBaseUser) -> str | None:
+    """The other person's name in a direct conversation (None elsewhere, or
+    once they are gone): how the conversation is titled for `user`."""
+    if room.kind != Room.Kind.DIRECT:
+        return None
+    others = room.members.exclude(pk=user.pk)
+    return others.values_list("username", flat=True).first()
 
 
 def room_members(*, room: Room) -> QuerySet:

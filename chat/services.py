@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from chat import presence, selectors
 from chat.live import query
-from chat.models import Membership, Message, Reaction, Room
+from chat.models import Membership, Mention, Message, Reaction, Room
 
 
 def _name_slug(name: str) -> str:
@@ -250,7 +250,21 @@ def _message_insert(**fields) -> Message:
     """
     with transaction.atomic():
         fields["seq"] = _take_seq(fields["room"].pk)
-        return Message.objects.create(**fields)
+        message = Message.objects.create(**fields)
+        _mentions_keep(message)
+        return message
+
+
+def _mentions_keep(message: Message) -> None:
+    """The Mention rows of `message` as its `mentions` list says, in the
+    caller's transaction."""
+    Mention.objects.filter(message=message).delete()
+    if message.mentions:
+        users = get_user_model().objects.filter(username__in=message.mentions)
+        Mention.objects.bulk_create(
+            Mention(message=message, user_id=pk, room_id=message.room_id)
+            for pk in users.values_list("pk", flat=True)
+        )
 
 
 def _still_there(message: Message, refusal: str, **fields) -> None:
@@ -271,8 +285,10 @@ def _message_change(message: Message, refusal: str, **fields) -> Message:
     with transaction.atomic():
         fields["seq"] = _take_seq(message.room_id)
         _still_there(message, refusal, **fields)
-    for name, value in fields.items():
-        setattr(message, name, value)
+        for name, value in fields.items():
+            setattr(message, name, value)
+        if "mentions" in fields:
+            _mentions_keep(message)
     return message
 
 

@@ -1,11 +1,21 @@
 from django.urls import path
 
-from chat.views import direct, members, message, messages, objects, reactions, rooms
+from chat.views import (
+    direct,
+    members,
+    message,
+    messages,
+    objects,
+    reactions,
+    rooms,
+    sidebar,
+)
 
 app_name = "chat"
 
 urlpatterns = [
     path("rooms/", rooms.room_list, name="room_list"),
+    path("sidebar/", sidebar.sidebar, name="sidebar"),
     path("rooms/for-object/", objects.object_room_start, name="object_room"),
     path("rooms/<slug:slug>/", rooms.room_detail, name="room"),
     path("rooms/<slug:slug>/messages/", messages.room_messages, name="messages"),

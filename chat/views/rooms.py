@@ -32,7 +32,8 @@ def landing(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def room_list(request: HtmxHttpRequest) -> HttpResponse:
-    if request.method == "GET" and request.htmx:
+    # Boosted (a sidebar link): the whole page, of which htmx takes #shell-main.
+    if request.method == "GET" and request.htmx and not request.htmx.boosted:
         # The list refreshes itself every few seconds (unread counts).
         return render(
             request,
@@ -55,7 +56,12 @@ def room_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(
         request,
         "chat/room_list.html",
-        {"rooms": selectors.room_list(user=request.user), "form": form},
+        {
+            "rooms": selectors.room_list(user=request.user),
+            "form": form,
+            # On phones the sidebar is here, above the list (else beside it).
+            "sidebar_everywhere": True,
+        },
         status=status,
     )
 
@@ -140,6 +146,7 @@ def render_room(
         receipts=receipts,
         readers=receipts.shown_to(request.user.pk) if receipts else None,
         members=selectors.room_members(room=room) if room.is_private else None,
+        partner=selectors.direct_partner(room=room, user=request.user),
         can_add_members=refusal is None,
         member_form=member_form or MemberForm(),
     )
