@@ -74,7 +74,7 @@ def open_tab(chromium, live_server, transactional_db) -> Iterator[Callable[..., 
 
     def open_(user=None, path: str = "/", **options) -> Tab:
         context = chromium.new_context(
-            viewport={"width": 1000, "height": 700}, **options
+            **{"viewport": {"width": 1000, "height": 700}, **options}
         )
         contexts.append(context)
         if user is not None:
