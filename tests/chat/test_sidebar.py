@@ -60,9 +60,7 @@ def test_sections_list_joined_public_and_direct_rooms(
     assert dm.name not in direct.get_text()
 
 
-def test_unread_and_mentions_per_room(
-    user, other_user, room, bob, make_messages, soup
-):
+def test_unread_and_mentions_per_room(user, other_user, room, bob, make_messages, soup):
     bob.post(f"/rooms/{room.slug}/join/")
     make_messages(room, 2, author=user)
     services.message_create(room=room, author=user, content="@bob look")
@@ -132,9 +130,7 @@ def test_each_change_the_sidebar_shows_moves_its_version(
     if change == "edit":
         services.message_edit(message=message, editor=user, content="@bob now")
     elif change == "read":
-        services.room_mark_read(
-            room=room, user_id=other_user.pk, message_id=message.pk
-        )
+        services.room_mark_read(room=room, user_id=other_user.pk, message_id=message.pk)
     elif change == "new public room":
         make_room("Another")
     elif change == "join":

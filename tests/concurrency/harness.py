@@ -207,15 +207,16 @@ def poll_until(
     *,
     done: threading.Event,
     caught_up: Callable[[PollerLog], bool],
-    deadline: float,
+    deadline: Callable[[], float],
     pause: tuple[float, float] = (0.0, 0.03),
     url: str | None = None,
 ) -> None:
     """Follow the poller, as a page does (from the start of the room unless
     `url` says where a page left it), until a quiet poll sent after `done`
-    was set finds `caught_up(log)`."""
+    was set finds `caught_up(log)`, or `deadline()` (a monotonic time,
+    which the caller may move) passes."""
     url = url or f"/rooms/{room}/messages/?after=0&seq=0"
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline():
         after_done = done.is_set()
         try:
             # htmx adds the page's oldest id (hx-include="#load-older").
