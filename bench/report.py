@@ -136,6 +136,20 @@ def markdown(result: dict) -> str:
             "check a real database connection and cache that the floor does not "
             "have.",
         ]
+    side = a.get("sidebar_in_process")
+    if side:
+        lines += [
+            "",
+            "Each page also refreshes its sidebar every 5 s (`chat.views.sidebar`):"
+            " when nothing it shows changed, a 204 after the session, the user and"
+            " one aggregate query over the rooms one sees. Through the WSGI "
+            f"application alone it costs {side['sidebar_us']:.0f} µs beside the "
+            f"empty poll's {side['poll_us']:.0f} µs, a ratio of "
+            f"**{side['ratio']:.2f}** (pairs: "
+            + ", ".join(f"{r:.2f}" for r in side["pair_ratios"])
+            + "); at one refresh for every two and a half polls, it adds about "
+            f"{side['ratio'] / 2.5:.0%} to a quiet tab's cost.",
+        ]
     full = a["full_path"]
     floor = a["levels"][0]["bare"]["rps"]
     lines += [

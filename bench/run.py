@@ -12,6 +12,7 @@ cache and sessions go to Redis as in a multi-node deployment). Limits are off
 """
 
 import argparse
+import html
 import http.cookiejar
 import json
 import os
@@ -208,6 +209,7 @@ def part_a(chat, bare, cookie, room, *, seconds, levels, rounds) -> dict:
         "rounds": rounds,
         "seconds": seconds,
         "in_process": in_process(chat, bare, cookie, room, rounds=3),
+        "sidebar_in_process": sidebar_in_process(chat, cookie, room, rounds=3),
     }
 
 
@@ -249,6 +251,28 @@ def in_process(chat, bare, cookie, room, *, rounds) -> dict:
     log(
         f"(a) in process: bare {result['bare_us']} µs, chat {result['chat_us']} µs "
         f"per request, ratio {result['ratio']} (median of {result['pair_ratios']})"
+    )
+    return result
+
+
+def sidebar_in_process(chat, cookie, room, *, rounds) -> dict:
+    """The sidebar's refresh when nothing changed (a 204: the session, the
+    user and one aggregate query, chat.views.sidebar) beside the empty poll
+    of the room (on its grant), through the WSGI application alone, in
+    alternating pairs: what a tab's second timer costs beside its first."""
+    _, page = get(chat.url, f"/rooms/{room}/", cookie)
+    nav = re.search(r'<nav id="sidebar"[^>]*? hx-get="([^"]+)"', page)
+    sidebar = html.unescape(nav[1])
+    medians, ratio = _in_process_pairs(
+        ("sidebar", lambda: _chat_request(chat, cookie, sidebar)),
+        ("poll", lambda: _chat_request(chat, cookie, poll_url(chat.url, cookie, room))),
+        rounds=rounds,
+        status="204 No Content",
+    )
+    result = medians | ratio
+    log(
+        f"(a) the sidebar's refresh, nothing changed: {result['sidebar_us']} µs, "
+        f"the empty poll {result['poll_us']} µs (ratio {result['ratio']})"
     )
     return result
 
