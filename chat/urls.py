@@ -1,6 +1,15 @@
 from django.urls import path
 
-from chat.views import direct, members, message, messages, objects, reactions, rooms
+from chat.views import (
+    direct,
+    members,
+    message,
+    messages,
+    objects,
+    people,
+    reactions,
+    rooms,
+)
 
 app_name = "chat"
 
@@ -35,4 +44,5 @@ urlpatterns = [
     path("rooms/<slug:slug>/leave/", rooms.room_leave, name="leave"),
     path("rooms/<slug:slug>/typing/", rooms.room_typing, name="typing"),
     path("dm/<str:username>/", direct.direct_message, name="dm"),
+    path("people/", people.people, name="people"),
 ]
