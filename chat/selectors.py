@@ -20,7 +20,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.functions import Cast, Coalesce, Concat, Lower
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -521,7 +521,7 @@ def people_find(*, viewer: AbstractBaseUser, query: str = "") -> QuerySet:
     """Everyone `viewer` could start a direct conversation with (active users
     other than themselves: services.direct_room_get_or_create refuses oneself,
     selectors.direct_refusal), whose username contains `query` (any case),
-    by username. Each carries `direct_slug`, the slug of the viewer's direct
+    by username in any case. Each carries `direct_slug`, the slug of the viewer's direct
     conversation with them, None until one is started: one query for any
     number of rows."""
     query = query.strip()
@@ -539,7 +539,7 @@ def people_find(*, viewer: AbstractBaseUser, query: str = "") -> QuerySet:
     return (
         people.annotate(direct_key=_direct_key_of(viewer.pk))
         .annotate(direct_slug=Subquery(direct.values("slug")[:1]))
-        .order_by("username", "pk")
+        .order_by(Lower("username"), "username", "pk")
     )
 
 
