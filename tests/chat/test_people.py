@@ -378,3 +378,22 @@ def test_a_partner_who_is_gone_leaves_no_name(user, people):
         Room.objects.filter(pk=direct.pk), viewer_id=user.pk
     ).get()
     assert room.partner is None
+
+
+def test_people_find_links_only_conversations_the_viewer_is_in(user, people):
+    # As GET /dm/<name>/ does (selectors.direct_room_find): a conversation
+    # one is somehow no longer a member of is not offered as a link.
+    bob = people["bob"]
+    direct = services.direct_room_get_or_create(user=user, other=bob)
+    Membership.objects.filter(room=direct, user=user).delete()
+    found = selectors.people_find(viewer=user, query="bob").get()
+    assert found.direct_slug is None
+    assert selectors.direct_room_find(user=user, other=bob) is None
+
+
+@pytest.mark.parametrize("query", ["a" * 151, "bob\x00"])
+def test_a_search_no_username_could_match_asks_nothing(
+    user, people, query, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        assert list(selectors.people_find(viewer=user, query=query)) == []
