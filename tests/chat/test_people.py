@@ -397,3 +397,20 @@ def test_a_search_no_username_could_match_asks_nothing(
 ):
     with django_assert_num_queries(0):
         assert list(selectors.people_find(viewer=user, query=query)) == []
+
+
+def test_odd_names_stay_text_in_every_message_action(
+    alice_page, user, room, inner_room, soup
+):
+    odd = get_user_model().objects.create_user(username='x"<b>y', password="x")
+    services.room_join(room=room, user=odd)
+    said = services.message_create(room=room, author=odd, content="hi")
+    inner_room.room.members.add(odd)
+    for path, selector in [
+        ("/people/?q=x", f"#person-{odd.pk} .person-message"),
+        (room.get_absolute_url(), f"#message-{said.pk} .message-author"),
+        (inner_room.room.get_absolute_url(), f"#members [data-username='{odd}']"),
+    ]:
+        found = soup(alice_page.get(path)).select_one(selector)
+        assert found.select("b") == [], path
+        assert found.select_one("[aria-label]")["aria-label"] == 'Message x"<b>y'
