@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -21,7 +22,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Concat, Lower
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -586,4 +587,70 @@ def room_for_object(*, obj: models.Model, user: AbstractBaseUser) -> Room | None
         rooms_visible_to(user=user)
         .filter(content_type=content_type, object_id=str(obj.pk))
         .first()
+    )
+
+
+# Usernames are at most this long (Django's AbstractUser): a longer search
+# matches no one, and is not sent to the database at all.
+PEOPLE_QUERY_MAX = 150
+
+
+def _direct_key_of(viewer_id: int) -> models.Case:
+    """For each user row, the dm_key their direct conversation with
+    `viewer_id` has (or would have): "<low id>:<high id>", as
+    services.direct_room_get_or_create writes it."""
+    pk = Cast("pk", models.CharField())
+    return models.Case(
+        models.When(
+            pk__lt=viewer_id,
+            then=Concat(pk, Value(f":{viewer_id}")),
+        ),
+        default=Concat(Value(f"{viewer_id}:"), pk),
+        output_field=models.CharField(),
+    )
+
+
+def people_find(*, viewer: AbstractBaseUser, query: str = "") -> QuerySet:
+    """Everyone `viewer` could start a direct conversation with (active users
+    other than themselves: services.direct_room_get_or_create refuses oneself,
+    selectors.direct_refusal), whose username contains `query` (any case),
+    by username in any case. Each carries `direct_slug`, the slug of the viewer's direct
+    conversation with them, None until one is started: one query for any
+    number of rows."""
+    query = query.strip()
+    people = get_user_model().objects.filter(is_active=True).exclude(pk=viewer.pk)
+    if len(query) > PEOPLE_QUERY_MAX or "\x00" in query:
+        # PostgreSQL cannot even compare NUL; no username holds one.
+        return people.none()
+    if query:
+        people = people.filter(username__icontains=query)
+    direct = Room.objects.filter(
+        kind=Room.Kind.DIRECT,
+        dm_key=OuterRef("direct_key"),
+        memberships__user=viewer,
+    )
+    return (
+        people.annotate(direct_key=_direct_key_of(viewer.pk))
+        .annotate(direct_slug=Subquery(direct.values("slug")[:1]))
+        .order_by(Lower("username"), "username", "pk")
+    )
+
+
+def annotate_direct_partner(qs: QuerySet[Room], *, viewer_id: int) -> QuerySet[Room]:
+    """Rooms, each with `partner`: in a direct conversation, the other
+    person's username (how the conversation is titled for the viewer); None
+    in any other room, or once the other person is gone. A subquery in the
+    rooms' own query: one query for a list of any length."""
+    partner = (
+        Membership.objects.filter(room=OuterRef("pk"))
+        .exclude(user_id=viewer_id)
+        .order_by("user__username")
+        .values("user__username")[:1]
+    )
+    return qs.annotate(
+        partner=models.Case(
+            models.When(kind=Room.Kind.DIRECT, then=Subquery(partner)),
+            default=None,
+            output_field=models.CharField(),
+        )
     )

@@ -6,6 +6,7 @@ from chat.views import (
     message,
     messages,
     objects,
+    people,
     reactions,
     rooms,
     sidebar,
@@ -45,4 +46,5 @@ urlpatterns = [
     path("rooms/<slug:slug>/leave/", rooms.room_leave, name="leave"),
     path("rooms/<slug:slug>/typing/", rooms.room_typing, name="typing"),
     path("dm/<str:username>/", direct.direct_message, name="dm"),
+    path("people/", people.people, name="people"),
 ]

@@ -6,8 +6,10 @@ from pathlib import Path
 
 from django import template
 from django.template.loader import get_template
+from django.urls import reverse
 from django.utils.html import escape, format_html, urlize
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -97,6 +99,25 @@ def message_variant(message, viewer_id, viewer_name) -> str:
         return "own"
     mentions = _field(message, "mentions") or ()
     return "mention" if viewer_name and viewer_name in mentions else "other"
+
+
+@register.simple_tag
+def message_author(message, variant, room) -> SafeString:
+    """A message's author's name in <bdi>; for anyone but the viewer (the
+    look's variant is not "own") and outside a direct conversation, a link
+    to message them (chat:dm: a GET that opens the conversation, or offers
+    to start it). Depends on the message (its room, its author) and the
+    variant alone, so it fits the message's cached rendering."""
+    name = _field(_field(message, "user"), "username")
+    if variant == "own" or (room and _field(room, "is_direct")):
+        return format_html("<bdi>{}</bdi>", name)
+    return format_html(
+        '<a href="{}" class="message-author-link hover:underline"'
+        ' aria-label="{}"><bdi>{}</bdi></a>',
+        reverse("chat:dm", kwargs={"username": name}),
+        _("Message %(name)s") % {"name": name},
+        name,
+    )
 
 
 @register.simple_tag

@@ -180,7 +180,9 @@ QUERY_VALUE = any_text(30)
 @given(
     params=st.dictionaries(
         st.one_of(
-            st.sampled_from(["next", "after", "before", "since", "t", "v"]),
+            st.sampled_from(
+                ["next", "after", "before", "since", "t", "v", "q", "page"]
+            ),
             QUERY_VALUE,
         ),
         st.one_of(QUERY_VALUE, QUERY_VALUE.map(lambda value: "/" + value)),
@@ -194,6 +196,7 @@ QUERY_VALUE = any_text(30)
             "/api/rooms/general/messages/",
             "/api/rooms/general/messages/1/",
             "/rooms/",
+            "/people/",
             "/accounts/login/",
             "/accounts/signup/",
             "/",

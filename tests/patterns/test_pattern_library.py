@@ -173,7 +173,7 @@ def test_pages_in_the_pattern_library_carry_no_script(client, name):
 
 
 def test_pages_show_what_they_say(client):
-    assert len(PAGES) == 10
+    assert len(PAGES) == 11
     room = render(client, "patterns/pages/room.html")
     assert room.select_one("#messages #poller") is not None
     assert [i["name"] for i in room.select("#poller input[type=hidden]")] == [
@@ -202,3 +202,28 @@ def test_patterns_render_with_an_edit_window(client, settings, name):
     # times must be timezone-aware (2026-11-23 09:15:00+00:00).
     settings.CHAT_EDIT_WINDOW = 15 * 60
     render(client, name)
+
+
+def test_people_states_show_what_they_say(client):
+    some = render(client, "patterns/states/people_some.html")
+    rows = some.select("#people li[id^=person-]")
+    assert [row["data-username"] for row in rows] == ["bob", "carol", "דנה"]
+    # bob's conversation exists: a link; the others': a button that starts it.
+    assert rows[0].select_one("a.person-message")["href"] == "/rooms/a1b2c3d4/"
+    form = rows[1].select_one("form.person-message[method=post]")
+    assert form["action"] == "/dm/carol/"
+    assert form.select_one("button")["aria-label"] == "Message carol"
+    assert some.select_one(".people-pages") is None
+
+    none = render(client, "patterns/states/people_no_match.html")
+    assert none.select("#people li") == []
+    assert "zelda" in text(none.select_one("#people .empty-note"))
+
+    second = render(client, "patterns/states/people_second_page.html")
+    assert second.select_one(".people-previous")["href"] == "?q=a&page=1"
+    assert second.select_one(".people-next")["hx-get"] == "?q=a&page=3"
+    assert "Page 2 of 3" in text(second.select_one(".people-pages"))
+
+    page = render(client, "patterns/pages/people.html")
+    assert page.select_one("form[role=search] #people-search[name=q]") is not None
+    assert page.select_one("#people .people-next")["href"] == "?page=2"
