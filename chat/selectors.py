@@ -183,18 +183,10 @@ def sidebar(*, user: AbstractBaseUser) -> Sidebar:
         .annotate(n=Count("id"))
         .values("n")
     )
-    partner = (
-        Membership.objects.filter(room=OuterRef("pk"))
-        .exclude(user=user)
-        .values("user__username")[:1]
-    )
     own = list(
-        room_list(user=user)
+        annotate_direct_partner(room_list(user=user), viewer_id=user.pk)
         .filter(mine__isnull=False)
-        .annotate(
-            mentions=Coalesce(Subquery(mentions), Value(0)),
-            partner=Subquery(partner),
-        )
+        .annotate(mentions=Coalesce(Subquery(mentions), Value(0)))
         .order_by("name")
     )
     public = list(room_list(user=user).filter(mine__isnull=True)[: SIDEBAR_PUBLIC + 1])
