@@ -54,7 +54,9 @@ def _po_entries(text: str) -> list[dict[str, str]]:
         elif line.startswith("#"):
             current.setdefault("flags", "")
             current["flags"] += line
-        elif line.startswith(("msgid ", "msgid_plural ", "msgstr ", "msgstr[0] ")):
+        elif line.startswith(
+            ("msgctxt ", "msgid ", "msgid_plural ", "msgstr ", "msgstr[0] ")
+        ):
             key, _, value = line.partition(" ")
             current[key] = value.strip()[1:-1]
         elif line.startswith('"') and key:
@@ -76,6 +78,9 @@ def test_spanish_catalogue_is_complete_and_compiled():
     for entry in entries:
         if "msgid_plural" in entry:
             continue
-        assert compiled.gettext(entry["msgid"].replace('\\"', '"')) == entry[
-            "msgstr"
-        ].replace('\\"', '"'), entry["msgid"]
+        msgid = entry["msgid"].replace('\\"', '"')
+        if "msgctxt" in entry:  # the same words in another sense
+            found = compiled.pgettext(entry["msgctxt"], msgid)
+        else:
+            found = compiled.gettext(msgid)
+        assert found == entry["msgstr"].replace('\\"', '"'), entry["msgid"]
