@@ -4,6 +4,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from chat import services
 from tests.browser.conftest import send
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -12,24 +13,37 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def serious(page) -> list[str]:
     violations = Axe().run(page).response["violations"]
     return [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']]}"
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + str([(n["target"], n["any"][0]["message"][:90]) for n in v["nodes"]])
         for v in violations
         if v["impact"] in ("serious", "critical")
     ]
 
 
+# Both colour schemes (dark mode follows prefers-color-scheme), on a wide
+# screen so the sidebar is scanned too.
+SCHEMES = pytest.mark.parametrize("scheme", ["light", "dark"])
+WIDE = {"width": 1280, "height": 800}
+
+
+@SCHEMES
 @pytest.mark.parametrize("path", ["/", "/accounts/login/", "/accounts/signup/"])
-def test_public_pages(open_tab, path):
-    tab = open_tab(None, path, bypass_csp=True)
+def test_public_pages(open_tab, path, scheme):
+    tab = open_tab(None, path, bypass_csp=True, color_scheme=scheme)
     assert serious(tab.page) == []
 
 
-def test_room_list_and_room(open_tab, user, room, make_messages):
+@SCHEMES
+def test_signed_in_pages(
+    open_tab, live_server, user, other_user, room, make_messages, scheme
+):
     make_messages(room, 5)
-    tab = open_tab(user, "/rooms/", bypass_csp=True)
-    assert serious(tab.page) == []
-    tab.page.goto(tab.page.url.replace("/rooms/", f"/rooms/{room.slug}/"))
-    assert serious(tab.page) == []
+    services.message_create(room=room, author=other_user, content="@alice hi")
+    services.direct_room_get_or_create(user=other_user, other=user)
+    tab = open_tab(user, "/rooms/", bypass_csp=True, color_scheme=scheme, viewport=WIDE)
+    for path in ("/rooms/", f"/rooms/{room.slug}/", "/people/", "/accounts/settings/"):
+        tab.page.goto(live_server.url + path)
+        assert serious(tab.page) == [], path
 
 
 def test_send_input_is_labelled_and_new_messages_land_in_a_live_region(
