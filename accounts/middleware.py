@@ -42,7 +42,7 @@ class PreferencesMiddleware:
             patch_vary_headers(response, ("Cookie",))
         if not granted_poll:
             # Read again: the view may have saved new settings, logged in
-            # or out (the session is in memory by now: no query).
+            # or out (the session, if any, is in memory by now: no query).
             self._keep_cookie(request, response, *from_session(request))
         return response
 

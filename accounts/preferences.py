@@ -2,9 +2,10 @@
 middleware that applies them is accounts.middleware).
 
 No query per request: the two values are kept in the session
-(SESSION_KEY), written when the settings are saved, and read from the
-profile once per session that lacks them (a session from before this
-existed, a fresh login). A request without a session cookie reads nothing.
+(SESSION_KEY), read from the profile once at login and written again when
+the settings are saved. A session without them (none from before these
+settings existed can hold any) has the defaults; a request without a
+session cookie reads nothing.
 
 A poll that FastPollMiddleware hands down with a grant (request.poll_grant)
 is answered without reading the session at all (chat/live/): for it, the
@@ -15,7 +16,8 @@ pages are drawn, and its values are checked like the form's.
 """
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY as AUTH_SESSION_KEY
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest
 
 from accounts.models import Profile
@@ -44,24 +46,25 @@ def from_session(request: HttpRequest) -> tuple[str, str]:
     session = getattr(request, "session", None)
     if session is None or session.session_key is None:
         return "", ""  # no session cookie: nothing to read, no query
-    stored = session.get(SESSION_KEY)
-    if stored is None:
-        user_id = session.get(AUTH_SESSION_KEY)
-        if user_id is None:
-            return "", ""
-        # Once per session: from now on, the session says.
-        row = (
-            Profile.objects.filter(user_id=user_id)
-            .values_list("language", "time_zone")
-            .first()
-        )
-        stored = list(row or ("", ""))
-        session[SESSION_KEY] = stored
     try:
-        language, time_zone = stored
+        language, time_zone = session.get(SESSION_KEY) or ("", "")
     except (TypeError, ValueError):
         return "", ""
     return _checked(str(language), str(time_zone))
+
+
+@receiver(user_logged_in)
+def remember_at_login(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """The one read of the profile for a session (login saves the session
+    anyway); a session without the key has the defaults."""
+    if request is None or not hasattr(request, "session"):
+        return
+    row = (
+        Profile.objects.filter(user_id=user.pk)
+        .values_list("language", "time_zone")
+        .first()
+    )
+    request.session[SESSION_KEY] = list(row or ("", ""))
 
 
 def encode(language: str, time_zone: str) -> str:
