@@ -101,7 +101,7 @@ TAILWIND_APP_NAME = "theme"
 PATTERN_LIBRARY_ENABLED = env_bool("DJANGO_PATTERN_LIBRARY", DEBUG)
 PATTERN_LIBRARY = {
     "SECTIONS": (
-        ("partials", ["chat/partials"]),
+        ("partials", ["chat/partials", "accounts/partials"]),
         ("states", ["patterns/states"]),
         ("pages", ["patterns/pages"]),
     ),
