@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the signal receivers.
-        from accounts import throttle  # noqa: F401
+        from accounts import preferences, throttle  # noqa: F401

@@ -42,6 +42,14 @@ def keep_skeleton(sender, instance, raw, update_fields, **kwargs) -> None:
         UsernameSkeleton.objects.filter(user=instance).delete()
 
 
+DISPLAY_NAME_MAX_LENGTH = 50
+
+
+def avatar_path(profile: "Profile", filename: str) -> str:
+    """avatars/<user id>/<the name accounts.services.avatar_set chose>."""
+    return f"avatars/{profile.user_id}/{filename}"
+
+
 class Profile(models.Model):
     """A user's settings. Made on first save of the settings page; a user
     without one has the defaults."""
@@ -52,6 +60,15 @@ class Profile(models.Model):
     # Others see "Seen by <you>" under what you have read (as Zulip lets
     # one turn off); your own read marks (unread counts) are kept either way.
     read_receipts = models.BooleanField(default=True)
+    # Shown instead of the username where set (accounts.selectors.name_of);
+    # the username stays the handle: mentions, direct conversations.
+    display_name = models.CharField(max_length=DISPLAY_NAME_MAX_LENGTH, blank=True)
+    # A 256x256 WebP re-encoded from the upload (accounts.avatars), under a
+    # new random name each time: served by accounts.views.avatar.
+    avatar = models.ImageField(upload_to=avatar_path, max_length=200, blank=True)
+    # Blank: the browser's Accept-Language, and the site's TIME_ZONE.
+    language = models.CharField(max_length=10, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return f"settings of {self.user_id}"

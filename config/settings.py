@@ -82,6 +82,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The user's own language and time zone, from the session (or, for a
+    # poll answered on its grant, a cookie): no query per request.
+    "accounts.middleware.PreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -98,7 +101,7 @@ TAILWIND_APP_NAME = "theme"
 PATTERN_LIBRARY_ENABLED = env_bool("DJANGO_PATTERN_LIBRARY", DEBUG)
 PATTERN_LIBRARY = {
     "SECTIONS": (
-        ("partials", ["chat/partials"]),
+        ("partials", ["chat/partials", "accounts/partials"]),
         ("states", ["patterns/states"]),
         ("pages", ["patterns/pages"]),
     ),
@@ -316,6 +319,22 @@ STORAGES = {
         )
     },
 }
+
+# --- Uploaded files (avatars) ---
+
+# Served by accounts.views.avatar (logged-in users only), never as plain
+# files: MEDIA_URL is Django's default and nothing maps it.
+MEDIA_ROOT = os.environ.get("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media"))
+MEDIA_URL = "media/"
+# An avatar upload larger than this many bytes is refused before it is read.
+ACCOUNTS_AVATAR_MAX_BYTES = int(
+    os.environ.get("ACCOUNTS_AVATAR_MAX_BYTES", str(2 * 1024 * 1024))
+)
+# An image of more pixels than this is refused before it is decoded (a small
+# file can claim to be a huge picture: a decompression bomb).
+ACCOUNTS_AVATAR_MAX_PIXELS = int(
+    os.environ.get("ACCOUNTS_AVATAR_MAX_PIXELS", str(40_000_000))
+)
 
 # --- Chat ---
 

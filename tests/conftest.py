@@ -34,6 +34,14 @@ def _clear_cache():
     _forget()
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path_factory):
+    """Uploads (avatars) go to a fresh folder per test, never MEDIA_ROOT."""
+    folder = tmp_path_factory.mktemp("media")
+    settings.MEDIA_ROOT = str(folder)
+    return folder
+
+
 @pytest.fixture
 def make_user(db) -> Callable:
     def make(username: str = "alice"):

@@ -5,6 +5,7 @@ The one thing a GET may move is the reader's own read mark
 (Membership.last_read_id): it records what the page showed them, only ever
 forward, and for them alone."""
 
+import os
 import re
 
 import pytest
@@ -13,8 +14,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLResolver, get_resolver
 
+from accounts import services as accounts
 from chat import services
 from chat.models import Membership, Room
+from tests.accounts.images import png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +57,7 @@ def test_no_get_changes_a_row(user, make_user, make_messages):
     lobby = services.room_create(name="Lobby", created_by=bob)  # alice is no member
     said = make_messages(lobby, 3, author=bob)
     services.reaction_toggle(message=said[0], user=bob, emoji="👍")
+    bobs = accounts.avatar_set(user=bob, upload=png_upload())
     values = {
         "message_id": str(said[0].pk),
         "slug": lobby.slug,
@@ -61,6 +65,8 @@ def test_no_get_changes_a_row(user, make_user, make_messages):
         "object_id": str(lobby.pk),
         "content_type_id": str(ContentType.objects.get_for_model(Room).pk),
         "id": str(bob.pk),
+        "user_id": str(bob.pk),  # his avatar
+        "name": os.path.basename(bobs.avatar.name),
         "app_label": "chat",
         "url": "nowhere/",
         "pattern_template_name": "chat/partials/message.html",

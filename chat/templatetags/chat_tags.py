@@ -7,6 +7,7 @@ from pathlib import Path
 from django import template
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape, format_html, urlize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -155,7 +156,9 @@ class Look:
     def key(self) -> str:
         mine = "".join(r.emoji for r in self.reactions if r.mine)
         flags = f"{self.can_edit:d}{self.can_delete:d}{self.can_react:d}"
-        return f"{self.variant}.{flags}.{mine}"
+        # Times are drawn in the viewer's zone (accounts.middleware).
+        zone = timezone.get_current_timezone_name()
+        return f"{self.variant}.{flags}.{mine}.{zone}"
 
 
 @register.simple_tag

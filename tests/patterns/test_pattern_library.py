@@ -11,7 +11,8 @@ pytestmark = pytest.mark.django_db
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 PARTIALS = sorted(
     p.relative_to(TEMPLATES).as_posix()
-    for p in (TEMPLATES / "chat" / "partials").rglob("*.html")
+    for folder in ("chat/partials", "accounts/partials")
+    for p in (TEMPLATES / folder).rglob("*.html")
 )
 STATES = sorted(
     p.relative_to(TEMPLATES).as_posix()
@@ -60,6 +61,10 @@ def test_the_designers_states_are_all_there():
         "read_receipts_direct",
         "editor_open_error",
         "send_form_reply",
+        "avatar_initials_rose",
+        "avatar_initials_emerald",
+        "avatar_initials_amber",
+        "avatar_image",
     }
 
 
@@ -160,6 +165,15 @@ def test_states_of_messages_that_live_show_what_they_say(client):
     assert "bob" in text(replying) and "Cancel reply" in text(replying)
 
 
+def test_avatar_states_show_what_they_say(client):
+    initials = render(client, "patterns/states/avatar_initials_emerald.html")
+    drawn = initials.select_one(".avatar-initials[aria-hidden=true]")
+    assert drawn.get_text() == "山太"
+    assert {"bg-emerald-100", "text-emerald-900", "h-12"} <= set(drawn["class"])
+    image = render(client, "patterns/states/avatar_image.html").select_one("img")
+    assert image["alt"] == "" and image["width"] == image["height"] == "48"
+
+
 def test_direct_read_receipts_say_seen(client):
     direct = render(client, "patterns/states/read_receipts_direct.html")
     assert text(direct.select_one("#receipts")) == "Seen"
@@ -194,6 +208,14 @@ def test_pages_show_what_they_say(client):
     assert settings_page.select_one(
         "#settings-form input[type=checkbox][name=read_receipts][checked]"
     )
+    assert settings_page.select_one("#avatar-preview .avatar-initials").get_text() == (
+        "AL"
+    )
+    assert settings_page.select_one("#id_display_name")["value"] == "Ada Lovelace"
+    assert settings_page.select_one("#id_language option[selected]")["value"] == "es"
+    assert settings_page.select_one("#avatar-remove-form") is not None
+    error = settings_page.select_one("#password-form #id_new_password2")
+    assert error["aria-invalid"] == "true"
 
 
 @pytest.mark.parametrize("name", PARTIALS + STATES + PAGES)
