@@ -20,7 +20,8 @@ MIDDLEWARE = "accounts.middleware.PreferencesMiddleware"
 
 
 def nav_rooms(page) -> str:
-    return page.select_one("nav a[href='/rooms/']").get_text(strip=True)
+    # The header's way to the room list (on phones; the sidebar beside it).
+    return page.select_one("#home-link .home-label").get_text(strip=True)
 
 
 def save(client, **fields):
