@@ -57,6 +57,15 @@ def name_of(user) -> str:
     return user.get_username()
 
 
+def appearance_key(user) -> str:
+    """A short string that changes whenever how the user is drawn does (a
+    display name, an avatar): for cache keys of what draws them."""
+    profile = None if isinstance(user, Mapping) else profile_of(user)
+    if profile is None:
+        return "-"
+    return f"{profile.display_name}\x1f{os.path.basename(profile.avatar.name or '')}"
+
+
 @dataclass(frozen=True)
 class Avatar:
     """What templates/accounts/partials/avatar.html draws."""

@@ -49,7 +49,9 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def insert_history(room: Room, user_ids: list[int], count: int) -> None:
-    """`count` plain messages in `room`, authors taken in turn from user_ids."""
+    """`count` plain messages in `room`, authors taken in turn from user_ids,
+    all at one time: with the neighbours the services would store (one day,
+    so no separators; the authors alternate, so no groups)."""
     when = connection.ops.adapt_datetimefield_value(datetime(2025, 1, 1, tzinfo=UTC))
     table = Message._meta.db_table
     n_users = len(user_ids)
@@ -65,19 +67,20 @@ def insert_history(room: Room, user_ids: list[int], count: int) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"INSERT INTO {table} (room_id, user_id, kind, content, mentions, "
-                f"created_at, seq, reactions_seen) SELECT %s, {author}, 'message', "
-                "'history message number ' || x, '[]'::jsonb, %s, 0, '[]'::jsonb "
+                "created_at, seq, reactions_seen, previous_at, continues) SELECT "
+                f"%s, {author}, 'message', 'history message number ' || x, "
+                "'[]'::jsonb, %s, 0, '[]'::jsonb, %s, false "
                 "FROM generate_series(1, %s) AS x",
-                [room.pk, when, count],
+                [room.pk, when, when, count],
             )
         else:
             cursor.execute(
                 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
                 f"WHERE x < %s) INSERT INTO {table} (room_id, user_id, kind, "
-                f"content, mentions, created_at, seq, reactions_seen) SELECT %s, "
-                f"{author}, 'message', 'history message number ' || x, '[]', %s, "
-                "0, '[]' FROM c",
-                [count, room.pk, when],
+                "content, mentions, created_at, seq, reactions_seen, previous_at, "
+                f"continues) SELECT %s, {author}, 'message', "
+                "'history message number ' || x, '[]', %s, 0, '[]', %s, 0 FROM c",
+                [count, room.pk, when, when],
             )
 
     # Numbered as the migration numbers stored messages: ids rise in order.

@@ -56,6 +56,7 @@ def page_context(page: selectors.Page, *, seq: int) -> dict:
         "message_list": page.messages,
         "after": page.last_id or 0,
         "seq": seq,
+        "first_unread": page.first_unread,
     }
 
 

@@ -124,6 +124,14 @@ class Message(models.Model):
     # kept by the service that toggles a Reaction (the record, with its one
     # per user and emoji constraint), so drawing a message needs no query.
     reactions_seen = models.JSONField(default=list, blank=True, editable=False)
+    # Where it sits among its neighbours, fixed when stored (services), so a
+    # message draws its group and day separator with no query and alike in
+    # every batch: the previous message's time (a day separator when the
+    # viewer's date differs), and whether it continues that message's group
+    # (same author, both plain messages, within GROUP_WINDOW, the previous
+    # not deleted; deleting a message ends its successor's continuation).
+    previous_at = models.DateTimeField(null=True, blank=True, editable=False)
+    continues = models.BooleanField(default=False, editable=False)
     reply_to = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

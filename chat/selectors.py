@@ -220,7 +220,7 @@ def _messages(room: Room) -> QuerySet[Message]:
     """A room's messages as the partials draw them: with the author, and the
     message each answers and its author, in one query (who reacted is kept
     on the message). Through the room's manager: each knows its room."""
-    return room.messages.select_related("user", "reply_to__user")
+    return room.messages.select_related("user__profile", "reply_to__user")
 
 
 def message_get(*, room: Room, message_id: int) -> Message:
@@ -325,6 +325,8 @@ class Page:
     has_older: bool
     # The first message after the page; None when it reaches the newest.
     next_id: int | None = None
+    # The first of its messages the viewer had not read (room_open).
+    first_unread: int | None = None
 
     @property
     def first_id(self) -> int | None:
@@ -381,6 +383,22 @@ def messages_around(*, room: Room, around: int, size: int | None = None) -> Page
         messages=older[:n_older][::-1] + newer[:n_newer],
         has_older=len(older) > n_older,
         next_id=newer[n_newer].id if len(newer) > n_newer else None,
+    )
+
+
+def first_unread(*, page: Page, room: Room, user_id: int) -> int | None:
+    """The first message of `page` by someone else after the user's read
+    mark in the room; None when they do not belong or have read it all."""
+    last_read = (
+        Membership.objects.filter(room=room, user_id=user_id)
+        .values_list("last_read_id", flat=True)
+        .first()
+    )
+    if last_read is None:
+        return None
+    return next(
+        (m.id for m in page.messages if m.id > last_read and m.user_id != user_id),
+        None,
     )
 
 

@@ -4,6 +4,8 @@ them, and a template only hides what the service would refuse anyway."""
 
 import re
 import secrets
+from dataclasses import replace
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -169,9 +171,12 @@ def room_mark_read(*, room: Room, user_id: int, message_id: int) -> None:
 
 
 def room_open(*, room: Room, user_id: int) -> selectors.Page:
-    """The newest page of a room, counted as read: what the page shows."""
+    """The newest page of a room, counted as read: what the page shows, with
+    the first message of it that was unread (the "New messages" divider)."""
     page = selectors.messages_latest(room=room)
     if page.last_id:
+        unread = selectors.first_unread(page=page, room=room, user_id=user_id)
+        page = replace(page, first_unread=unread)
         room_mark_read(room=room, user_id=user_id, message_id=page.last_id)
     return page
 
@@ -250,9 +255,40 @@ def _message_insert(**fields) -> Message:
     """
     with transaction.atomic():
         fields["seq"] = _take_seq(fields["room"].pk)
+        fields.update(_neighbours(fields))
         message = Message.objects.create(**fields)
         _mentions_keep(message)
         return message
+
+
+# Consecutive messages of one author closer than this share one header.
+GROUP_WINDOW = timedelta(minutes=5)
+
+
+def _neighbours(fields: dict) -> dict:
+    """previous_at and continues for a message about to be stored (holding
+    the room's lock, so the previous message is the one before it for good).
+    """
+    previous = (
+        Message.objects.filter(room_id=fields["room"].pk)
+        .order_by("-id")
+        .values("user_id", "kind", "created_at", "deleted_at")
+        .first()
+    )
+    if previous is None:
+        return {"previous_at": None, "continues": False}
+    user = fields.get("user")
+    kind = fields.get("kind", Message.Kind.MESSAGE)
+    return {
+        "previous_at": previous["created_at"],
+        "continues": (
+            user is not None
+            and kind == previous["kind"] == Message.Kind.MESSAGE
+            and previous["user_id"] == user.pk
+            and previous["deleted_at"] is None
+            and timezone.now() - previous["created_at"] <= GROUP_WINDOW
+        ),
+    }
 
 
 def _mentions_keep(message: Message) -> None:
@@ -331,7 +367,21 @@ def message_delete(*, message: Message, deleter: AbstractBaseUser) -> Message:
             reactions_seen=[],
         )
         Reaction.objects.filter(message=message).delete()
+        _successor_regroup(message)
     return message
+
+
+def _successor_regroup(deleted: Message) -> None:
+    """The message after a deleted one no longer continues its group: it
+    draws its own header, or the tombstone would leave it nameless. A change
+    like any other (holding the room's lock), so open pages redraw it."""
+    successor = (
+        Message.objects.filter(room_id=deleted.room_id, id__gt=deleted.pk)
+        .order_by("id")
+        .first()
+    )
+    if successor is not None and successor.continues and not successor.deleted_at:
+        _message_change(successor, "", continues=False)
 
 
 def reaction_toggle(*, message: Message, user: AbstractBaseUser, emoji: str) -> bool:

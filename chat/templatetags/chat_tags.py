@@ -1,6 +1,7 @@
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -8,9 +9,11 @@ from django import template
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape, format_html, urlize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 register = template.Library()
 
@@ -104,19 +107,24 @@ def message_variant(message, viewer_id, viewer_name) -> str:
 
 @register.simple_tag
 def message_author(message, variant, room) -> SafeString:
-    """A message's author's name in <bdi>; for anyone but the viewer (the
-    look's variant is not "own") and outside a direct conversation, a link
-    to message them (chat:dm: a GET that opens the conversation, or offers
-    to start it). Depends on the message (its room, its author) and the
-    variant alone, so it fits the message's cached rendering."""
-    name = _field(_field(message, "user"), "username")
+    """A message's author's name (display name, else username) in <bdi>;
+    for anyone but the viewer (the look's variant is not "own") and outside
+    a direct conversation, a link to message them (chat:dm: a GET that opens
+    the conversation, or offers to start it). Depends on the message (its
+    room, its author and how they appear) and the variant alone, so it fits
+    the message's cached rendering."""
+    from accounts.selectors import name_of
+
+    user = _field(message, "user")
+    username, name = _field(user, "username"), name_of(user)
     if variant == "own" or (room and _field(room, "is_direct")):
         return format_html("<bdi>{}</bdi>", name)
     return format_html(
         '<a href="{}" class="message-author-link hover:underline"'
-        ' aria-label="{}"><bdi>{}</bdi></a>',
-        reverse("chat:dm", kwargs={"username": name}),
+        ' aria-label="{}" title="@{}"><bdi>{}</bdi></a>',
+        reverse("chat:dm", kwargs={"username": username}),
         _("Message %(name)s") % {"name": name},
+        username,
         name,
     )
 
@@ -248,3 +256,60 @@ def seen_by(receipts, viewer_id, room) -> SeenBy:
         # Counting stops at RECEIPTS_COUNTED: past it, no number is true.
         many=len(readers) >= RECEIPTS_COUNTED,
     )
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a message sits among the messages drawn before it, for one
+    viewer (their time zone): a day separator before it, or its header left
+    out as it continues the previous message's group."""
+
+    day: date  # its date in the viewer's zone
+    day_break: bool  # the first message of its day on the page
+    grouped: bool  # continues the group of the message above it: no header
+
+
+@register.simple_tag(takes_context=True)
+def message_place(context, message) -> Place:
+    """The context's `page_start` (else its page's first message): the id of
+    the first message the page shows, drawn as the start of a day and of a
+    group whatever came before it in the room. Otherwise the message's
+    stored neighbours decide (services._neighbours): a batch appended below
+    the page continues its groups and days exactly."""
+    page_start = context.get("page_start")
+    if not page_start and context.get("page") is not None:
+        page_start = _field(context["page"], "first_id")
+    created = _field(message, "created_at")
+    previous = _field(message, "previous_at")
+    day = timezone.localdate(created) if created else timezone.localdate()
+    first = bool(page_start) and str(_field(message, "id")) == str(page_start)
+    day_break = first or not previous or timezone.localdate(previous) != day
+    return Place(
+        day=day,
+        day_break=day_break,
+        grouped=bool(_field(message, "continues")) and not day_break,
+    )
+
+
+@register.simple_tag
+def day_label(day: date) -> str:
+    """A day separator's words, in the viewer's zone: Today, Yesterday, a
+    weekday and date this year, else with the year."""
+    today = timezone.localdate()
+    if day == today:
+        return pgettext("day separator", "Today")
+    if day == today - timedelta(days=1):
+        return pgettext("day separator", "Yesterday")
+    if day.year == today.year:
+        return date_format(day, pgettext("day separator", "l, F j"))
+    return date_format(day, pgettext("day separator", "l, F j, Y"))
+
+
+@register.filter
+def appearance(user) -> str:
+    """What of a message's author its drawing shows besides the username
+    (display name, avatar): part of its cache key, so a new avatar or name
+    is drawn afresh."""
+    from accounts.selectors import appearance_key
+
+    return appearance_key(user)

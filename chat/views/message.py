@@ -32,7 +32,7 @@ def render_message(request: HtmxHttpRequest, room: Room, message: Message, **kw)
     """The message partial for the viewer, as it is now, as htmx swaps it in
     place."""
     message = selectors.message_get(room=room, message_id=message.pk)
-    context = viewer_room_context(request, room, message=message)
+    context = viewer_room_context(request, room, message=message, lone=True)
     return render(request, "chat/partials/message.html", context, **kw)
 
 

@@ -107,7 +107,14 @@ def _room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if before is not None:
         page = selectors.messages_before(room=room, before=before)
         context = viewer_room_context(
-            request, room, page=page, message_list=page.messages
+            request,
+            room,
+            page=page,
+            message_list=page.messages,
+            # Drawn as the page's first until now: with older messages above
+            # it, it may continue their day and group.
+            former_first=page.messages
+            and selectors.message_find(room=room, message_id=before),
         )
         return render(request, "chat/partials/history.html", context)
     if cursor.after is None:
@@ -163,7 +170,9 @@ def _poll(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpRespon
         request,
         room,
         activity=activity,
-        **_changes_context(changes, receipts=receipts, viewer_id=request.user.pk),
+        **_changes_context(
+            changes, receipts=receipts, viewer_id=request.user.pk, start=state.start
+        ),
     )
     if changes:
         context["changes_html"] = _shared_changes(request, room, state, context)
@@ -223,13 +232,21 @@ def _newer(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpRespo
             request,
             room,
             activity=activity,
-            **_changes_context(changes, receipts=receipts, viewer_id=request.user.pk),
+            **_changes_context(
+                changes,
+                receipts=receipts,
+                viewer_id=request.user.pk,
+                start=cursor.start,
+            ),
         )
         return render(request, "chat/partials/messages.html", context)
     # Short of the newest, nothing is counted read: the page may be a
     # permalink's, deep in history (services.room_open_at).
     context = viewer_room_context(
-        request, room, next_id=next_id, **_changes_context(changes)
+        request,
+        room,
+        next_id=next_id,
+        **_changes_context(changes, start=cursor.start),
     )
     return render(request, "chat/partials/newer.html", context)
 
@@ -271,6 +288,7 @@ def _granted_poll(
             receipts=receipts,
             viewer_id=grant.user_id,
             readers=granted.readers,
+            start=granted.start,
         ),
     )
     if changes:
@@ -326,10 +344,12 @@ def _changes_context(
     receipts: selectors.Receipts | None = None,
     viewer_id: int | None = None,
     readers: int | None = None,
+    start: int = 0,
 ) -> dict:
     """What a poll's answer is given. `receipts`: read receipts to send out
     of band (None: the page shows them as they are, `readers` of them, None
-    when it shows none)."""
+    when it shows none). `start`: the page's first message, drawn as the
+    start of its day and group when it comes again changed."""
     if receipts is not None:
         readers = receipts.shown_to(viewer_id)
     return {
@@ -345,6 +365,7 @@ def _changes_context(
         "more": changes.more,
         # Who is here and typing, swapped in out of band.
         "activity_oob": activity_oob,
+        "page_start": start,
     }
 
 
@@ -408,6 +429,7 @@ def _message_send(
             changes,
             receipts=_receipts(room, request.user.pk, changes),
             viewer_id=request.user.pk,
+            start=cursor.start,
         ),
     )
     return render(request, "chat/partials/messages.html", context)

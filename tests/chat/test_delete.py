@@ -183,11 +183,14 @@ def test_a_poll_brings_the_tombstone_out_of_band_once(
     msgs = make_messages(room, 3, author=other_user)
     alice = client_for(user)
     url = poller_url(alice, room)
-    client_for(other_user).post(delete_url(msgs[0]))
+    client_for(other_user).post(delete_url(msgs[1]))
     page = soup(alice.get(url))
-    assert swapped_ids(page) == [msgs[0].id]
+    # The tombstone, and the message after it, which continued the deleted
+    # one's group and now draws its own header (services._successor_regroup).
+    assert swapped_ids(page) == [msgs[1].id, msgs[2].id]
     assert appended_ids(page) == []
-    assert page.select_one(f"#message-{msgs[0].id}")["data-kind"] == "deleted"
+    assert page.select_one(f"#message-{msgs[1].id}")["data-kind"] == "deleted"
+    assert "message-grouped" not in page.select_one(f"#message-{msgs[2].id}")["class"]
     assert alice.get(page.select_one("#poller")["hx-get"]).status_code == 204
 
 
@@ -221,9 +224,11 @@ def test_admin_bulk_delete_leaves_tombstones(
     )
     assert response.status_code == 302
     first, second = (assert_tombstone(m, admin, latest=False) for m in msgs[:2])
-    # One change each, the last the room's latest.
-    assert first.seq < second.seq == Room.objects.get(pk=room.pk).seq
-    assert fresh(msgs[2]).deleted_at is None
+    # One change each, in order; and the message after them, which continued
+    # their group, now draws its own header: the room's latest change.
+    after = fresh(msgs[2])
+    assert first.seq < second.seq < after.seq == Room.objects.get(pk=room.pk).seq
+    assert after.deleted_at is None and not after.continues
 
 
 def test_admin_delete_of_a_tombstone_keeps_it(admin_client, admin, bobs, user):

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import ids
+from tests.conftest import appended_ids, ids
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def test_load_older_walks_back_to_the_first_message_without_gaps(
         assert response.status_code == 200
         page = soup(response)
         assert page.select("#poller") == []
-        batch = ids(page)
+        batch = appended_ids(page)
         assert len(batch) <= 25
         seen = batch + seen
         control = page.select_one("#load-older a")

@@ -65,6 +65,7 @@ def test_the_designers_states_are_all_there():
         "avatar_initials_emerald",
         "avatar_initials_amber",
         "avatar_image",
+        "conversation",
     }
 
 
@@ -102,6 +103,31 @@ def test_states_show_what_they_say(client):
     older = render(client, "patterns/states/load_older_control.html")
     assert older.select_one("#load-older a")
     assert older.select_one("#load-older input[name=start]")["value"] == "101"
+
+
+def test_the_conversation_state_shows_groups_days_and_new_messages(client):
+    page = render(client, "patterns/states/conversation.html")
+    order = [el.get("id") for el in page.select(".conversation > *") if el.get("id")]
+    assert order == [
+        "day-201",
+        "message-201",
+        "day-202",  # a new day: bob's next message starts a group again
+        "message-202",
+        "message-203",
+        "message-204",
+        "unread-divider",
+        "message-205",
+        "message-206",
+    ]
+    grouped = [a["data-id"] for a in page.select("article.message-grouped")]
+    assert grouped == ["203", "206"]
+    bob = page.select_one("#message-202 .message-avatar .avatar-initials")
+    assert bob.get_text() == "B"
+    carol = page.select_one("#message-205 .message-avatar img.avatar")
+    assert carol["src"] == "/static/favicon.svg"
+    author = page.select_one("#message-205 .message-author")
+    assert author.get_text(strip=True) == "Carol Shaw"
+    assert page.select_one("#message-204 .avatar") is None  # alice's own
 
 
 def test_states_of_messages_that_live_show_what_they_say(client):
