@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,14 @@ def _po_entries(text: str) -> list[dict[str, str]]:
     return [e for e in entries if e.get("msgid")]
 
 
+_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def _unescape(text: str) -> str:
+    """A .po string as gettext compiles it (\\" is ", \\\\ is \\, \\n a newline)."""
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), text)
+
+
 def test_spanish_catalogue_is_complete_and_compiled():
     import gettext
 
@@ -78,9 +87,9 @@ def test_spanish_catalogue_is_complete_and_compiled():
     for entry in entries:
         if "msgid_plural" in entry:
             continue
-        msgid = entry["msgid"].replace('\\"', '"')
+        msgid = _unescape(entry["msgid"])
         if "msgctxt" in entry:  # the same words in another sense
             found = compiled.pgettext(entry["msgctxt"], msgid)
         else:
             found = compiled.gettext(msgid)
-        assert found == entry["msgstr"].replace('\\"', '"'), entry["msgid"]
+        assert found == _unescape(entry["msgstr"]), entry["msgid"]
