@@ -55,3 +55,34 @@ def test_send_input_is_labelled_and_new_messages_land_in_a_live_region(
     send(tab, "announced")
     live = tab.page.locator("[aria-live=polite]#messages")
     expect(live.locator(".message-content", has_text="announced")).to_be_visible()
+
+
+def luminance(page, selector: str) -> float:
+    """The relative brightness (0 black, 1 white) of an element's computed
+    background, read in the browser from a 1x1 canvas."""
+    return page.evaluate(
+        """sel => {
+          const colour = getComputedStyle(document.querySelector(sel)).backgroundColor;
+          const ctx = document.createElement("canvas").getContext("2d");
+          ctx.fillStyle = colour; ctx.fillRect(0, 0, 1, 1);
+          const [r, g, b] = ctx.getImageData(0, 0, 1, 1).data;
+          return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+        }""",
+        selector,
+    )
+
+
+@pytest.mark.parametrize(
+    "state, selector",
+    [("conversation_dark", ".scheme-dark"), ("sidebar_dark", "#sidebar")],
+)
+def test_the_pattern_librarys_dark_states_are_dark_whatever_the_browser(
+    open_tab, state, selector
+):
+    """scheme-dark turns the palette over for its part of the page (the
+    light-dark() colours of styles.css), in a browser set to light."""
+    base = "/pattern-library/render-pattern/patterns/states/"
+    tab = open_tab(None, f"{base}{state}.html", bypass_csp=True, color_scheme="light")
+    assert luminance(tab.page, selector) < 0.2
+    assert luminance(tab.page, "body") > 0.9  # the rest stays light
+    assert serious(tab.page) == []

@@ -66,6 +66,8 @@ def test_the_designers_states_are_all_there():
         "avatar_initials_amber",
         "avatar_image",
         "conversation",
+        "conversation_dark",
+        "sidebar_dark",
     }
 
 
