@@ -664,3 +664,31 @@ def annotate_direct_partner(qs: QuerySet[Room], *, viewer_id: int) -> QuerySet[R
             output_field=models.CharField(),
         )
     )
+
+
+def mentions_of(*, user: AbstractBaseUser) -> QuerySet[Message]:
+    """Messages by others that mention `user` (@name), in the rooms they may
+    see, newest first, each with its room and author and `unread`: after
+    the user's read mark in a room they belong to. Deleted messages keep no
+    mentions (services.message_delete), so never appear."""
+    last_read = Membership.objects.filter(room=OuterRef("room"), user=user).values(
+        "last_read_id"
+    )[:1]
+    return (
+        Message.objects.filter(
+            mention_rows__user=user,
+            room__in=rooms_visible_to(user=user).values("pk"),
+            deleted_at__isnull=True,
+        )
+        .exclude(user=user)
+        .select_related("room", "user__profile")
+        .annotate(last_read=Subquery(last_read))
+        .annotate(
+            unread=models.Case(
+                models.When(last_read__isnull=False, id__gt=F("last_read"), then=True),
+                default=False,
+                output_field=models.BooleanField(),
+            )
+        )
+        .order_by("-id")
+    )

@@ -3,6 +3,7 @@ from django.urls import path
 from chat.views import (
     direct,
     members,
+    mentions,
     message,
     messages,
     objects,
@@ -47,4 +48,5 @@ urlpatterns = [
     path("rooms/<slug:slug>/typing/", rooms.room_typing, name="typing"),
     path("dm/<str:username>/", direct.direct_message, name="dm"),
     path("people/", people.people, name="people"),
+    path("mentions/", mentions.mentions, name="mentions"),
 ]

@@ -1,0 +1,97 @@
+"""The mentions inbox (/mentions/, chat.selectors.mentions_of): messages by
+others that mention me, in rooms I may see, newest first, unread ones
+marked, each linking to its permalink."""
+
+import pytest
+
+from chat import services
+from chat.models import Room
+
+pytestmark = pytest.mark.django_db
+
+URL = "/mentions/"
+
+
+@pytest.fixture
+def bob(make_user, room):
+    bob = make_user("bob")
+    services.room_join(room=room, user=bob)
+    return bob
+
+
+def rows(page) -> list[int]:
+    return [int(li["id"].removeprefix("mention-")) for li in page.select("#mentions li")]
+
+
+def test_lists_mentions_of_me_newest_first_with_their_permalinks(
+    client_for, soup, room, user, bob
+):
+    first = services.message_create(room=room, author=bob, content="@alice one")
+    services.message_create(room=room, author=bob, content="no mention")
+    second = services.message_create(room=room, author=bob, content="hey @alice")
+    services.message_create(room=room, author=user, content="@alice talking to me")
+    page = soup(client_for(user, htmx=False).get(URL))
+    assert rows(page) == [second.pk, first.pk]
+    link = page.select_one(f"#mention-{second.pk} .mention-link")
+    assert link["href"] == f"/rooms/{room.slug}/messages/{second.pk}/"
+    assert link.get_text(strip=True) == "hey @alice"
+    assert "General" in page.select_one(f"#mention-{second.pk}").get_text()
+
+
+def test_unread_mentions_are_marked_until_the_room_is_read(
+    client_for, soup, room, user, bob
+):
+    alice = client_for(user, htmx=False)
+    read = services.message_create(room=room, author=bob, content="@alice early")
+    alice.get(room.get_absolute_url())  # read up to here
+    unread = services.message_create(room=room, author=bob, content="@alice later")
+    page = soup(alice.get(URL))
+    assert page.select("li.mention-unread") == [page.select_one(f"#mention-{unread.pk}")]
+    assert "New" in page.select_one(f"#mention-{unread.pk}").get_text()
+    assert "mention-unread" not in page.select_one(f"#mention-{read.pk}")["class"]
+    alice.get(room.get_absolute_url())
+    assert soup(alice.get(URL)).select("li.mention-unread") == []
+
+
+def test_private_rooms_one_left_and_deleted_messages_are_not_listed(
+    client_for, soup, make_room, user, bob
+):
+    private = make_room("Secret", created_by=bob)
+    Room.objects.filter(pk=private.pk).update(kind=Room.Kind.PRIVATE)
+    services.room_join(room=private, user=user)  # alice was a member
+    gone = services.message_create(room=private, author=bob, content="@alice psst")
+    services.room_leave(room=private, user=user)
+    public = make_room("Open", created_by=bob)
+    deleted = services.message_create(room=public, author=bob, content="@alice oops")
+    services.message_delete(message=deleted, deleter=bob)
+    kept = services.message_create(room=public, author=bob, content="@alice ok")
+    page = soup(client_for(user, htmx=False).get(URL))
+    assert rows(page) == [kept.pk]
+    assert gone.pk not in rows(page)
+
+
+def test_htmx_page_links_get_the_list_alone_and_bad_pages_are_harmless(
+    client_for, soup, room, user, bob, settings, monkeypatch
+):
+    monkeypatch.setattr("chat.views.mentions.MENTIONS_PER_PAGE", 2)
+    said = [
+        services.message_create(room=room, author=bob, content=f"@alice {i}")
+        for i in range(3)
+    ]
+    fragment = soup(client_for(user).get(URL + "?page=2"))
+    assert fragment.select_one("#mentions") is not None
+    assert fragment.select("h1") == []  # the list alone
+    assert rows(fragment) == [said[0].pk]
+    assert fragment.select_one(".mention-previous")["hx-get"] == "?page=1"
+    for junk in ("abc", "-1", "999"):
+        response = client_for(user, htmx=False).get(URL + f"?page={junk}")
+        assert response.status_code == 200
+
+
+def test_nothing_yet_and_signed_out(client, client_for, soup, user):
+    page = soup(client_for(user, htmx=False).get(URL))
+    assert page.select_one("#mentions .empty-note").get_text(strip=True) == (
+        "No one has mentioned you yet."
+    )
+    response = client.get(URL)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
