@@ -1,7 +1,8 @@
 """The README's screenshots: a conversation on a wide screen (the sidebar
 beside it), on a phone, and on the wide screen in the dark. Each test checks
-what its picture shows; with UPDATE_SCREENSHOT=1 (`make screenshot`) it also
-writes docs/screenshot-<name>.png."""
+what its picture shows, and that axe finds no serious problem on it; with
+UPDATE_SCREENSHOT=1 (`make screenshot`) it also writes
+docs/screenshot-<name>.png."""
 
 import os
 from pathlib import Path
@@ -11,6 +12,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from chat import services
+from tests.browser.test_accessibility import serious
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,7 +54,8 @@ def lived_in(user, other_user, make_user, make_room, room, conversation):
 @pytest.mark.parametrize("name", SHOTS)
 def test_screenshot(open_tab, user, other_user, room, lived_in, name, tmp_path):
     shot = SHOTS[name]
-    alice = open_tab(user, f"/rooms/{room.slug}/", **shot)
+    # bypass_csp: axe is injected at the end (the picture is the same).
+    alice = open_tab(user, f"/rooms/{room.slug}/", bypass_csp=True, **shot)
     # bob has the room open too: "Here now: alice, bob".
     open_tab(other_user, f"/rooms/{room.slug}/", viewport=DESKTOP)
     page = alice.page
@@ -86,6 +89,8 @@ def test_screenshot(open_tab, user, other_user, room, lived_in, name, tmp_path):
     page.screenshot(path=str(path))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert alice.errors == []
+    # What the picture shows passes axe, in either scheme.
+    assert serious(page) == []
     if os.environ.get("UPDATE_SCREENSHOT") == "1":
         target = Path(settings.BASE_DIR) / "docs" / path.name
         target.write_bytes(path.read_bytes())
