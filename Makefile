@@ -53,8 +53,11 @@ test: $(VENV)/.installed-dev
 	fi
 	$(VENV)/bin/pytest
 
-## screenshot: retake docs/screenshot.png with the browser tests' Chromium
+## screenshot: retake the README's docs/screenshot-{desktop,phone,dark}.png with
+## the browser tests' Chromium (needs a colour emoji font for the reactions)
 screenshot: $(VENV)/.installed-dev
+	@fc-list 2>/dev/null | grep -qi emoji || { \
+		echo "No emoji font: reactions would be empty boxes. apt-get install fonts-noto-color-emoji"; exit 1; }
 	UPDATE_SCREENSHOT=1 $(VENV)/bin/pytest tests/browser -k screenshot -q
 
 $(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed

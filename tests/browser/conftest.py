@@ -115,3 +115,25 @@ def message_ids(tab: Tab) -> list[int]:
     return tab.page.eval_on_selector_all(
         "#messages [data-id]", "els => els.map(e => Number(e.dataset.id))"
     )
+
+
+@pytest.fixture
+def conversation(user, other_user, room) -> list:
+    """General with a short talk between alice and bob: a link, a /me, a
+    mention, a reply and a reaction from each (made by the services, so no
+    tab has to send them)."""
+    from chat import services
+
+    def say(author, content, reply_to=None):
+        return services.message_create(
+            room=room, author=author, content=content, reply_to=reply_to
+        )
+
+    release = say(user, "Morning! Did the release go out?")
+    notes = say(other_user, "Yes, at 9. Notes are at https://example.com/releases/48")
+    cheers = say(user, "/me cheers")
+    check = say(other_user, "@alice can you check the dashboard?")
+    green = say(user, "On it. Looks green so far.", reply_to=check)
+    services.reaction_toggle(message=notes, user=user, emoji="🎉")
+    services.reaction_toggle(message=green, user=other_user, emoji="👍")
+    return [release, notes, cheers, check, green]

@@ -86,3 +86,25 @@ def test_the_pattern_librarys_dark_states_are_dark_whatever_the_browser(
     assert luminance(tab.page, selector) < 0.2
     assert luminance(tab.page, "body") > 0.9  # the rest stays light
     assert serious(tab.page) == []
+
+
+@SCHEMES
+def test_a_conversation_in_view(open_tab, user, room, conversation, scheme):
+    """Every kind of message on screen at once (axe passes over what the log
+    has scrolled away): own and others', a /me, a mention, a reply,
+    reactions, and a reaction picker open on an own message and another's."""
+    tall = {"width": 1280, "height": 1100}
+    tab = open_tab(
+        user,
+        f"/rooms/{room.slug}/",
+        bypass_csp=True,
+        color_scheme=scheme,
+        viewport=tall,
+    )
+    release, notes, *_ = conversation
+    for message in (release, notes):
+        tab.page.locator(f"#message-{message.id} .reaction-picker summary").click()
+    expect(tab.page.locator("details[open]")).to_have_count(2)
+    log = tab.page.locator("#messages").locator("..")
+    assert log.evaluate("e => e.scrollHeight <= e.clientHeight")
+    assert serious(tab.page) == []

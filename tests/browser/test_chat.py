@@ -1,9 +1,7 @@
 """Two people chatting in headless Chromium: the htmx wiring, end to end."""
 
-import os
 import re
 from importlib import import_module
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -194,33 +192,3 @@ def test_presence_and_typing_reach_the_other_user(open_tab, user, other_user, ro
     bob.page.locator("#send-content").press("Enter")
     expect(bubble(alice, "hel")).to_be_visible(timeout=3_000)
     expect(alice.page.locator("#typing")).to_have_text("", timeout=4_000)
-
-
-def test_screenshot_of_a_conversation(open_tab, user, other_user, room, tmp_path):
-    """Writes docs/screenshot.png when UPDATE_SCREENSHOT=1 (make screenshot)."""
-    alice = open_tab(user, room_path(room))
-    bob = open_tab(other_user, room_path(room))
-    lines = [
-        (alice, "Morning! Did the release go out?"),
-        (bob, "Yes, at 9. Notes are at https://example.com/releases/48"),
-        (alice, "/me cheers"),
-        (bob, "@alice can you check the dashboard?"),
-        (alice, "On it. Looks green so far."),
-    ]
-    for tab, text in lines:
-        send(tab, text)
-    expect(
-        alice.page.locator(
-            "#messages [data-kind=message], #messages [data-kind=action]"
-        )
-    ).to_have_count(5, timeout=4_000)
-    expect(alice.page.locator("#presence .present-user")).to_have_count(
-        2, timeout=4_000
-    )
-    alice.page.locator("#send-content").blur()
-    shot = tmp_path / "screenshot.png"
-    alice.page.screenshot(path=str(shot))
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    if os.environ.get("UPDATE_SCREENSHOT") == "1":
-        target = Path(settings.BASE_DIR) / "docs" / "screenshot.png"
-        target.write_bytes(shot.read_bytes())
