@@ -20,7 +20,9 @@ def bob(make_user, room):
 
 
 def rows(page) -> list[int]:
-    return [int(li["id"].removeprefix("mention-")) for li in page.select("#mentions li")]
+    return [
+        int(li["id"].removeprefix("mention-")) for li in page.select("#mentions li")
+    ]
 
 
 def test_lists_mentions_of_me_newest_first_with_their_permalinks(
@@ -46,7 +48,9 @@ def test_unread_mentions_are_marked_until_the_room_is_read(
     alice.get(room.get_absolute_url())  # read up to here
     unread = services.message_create(room=room, author=bob, content="@alice later")
     page = soup(alice.get(URL))
-    assert page.select("li.mention-unread") == [page.select_one(f"#mention-{unread.pk}")]
+    assert page.select("li.mention-unread") == [
+        page.select_one(f"#mention-{unread.pk}")
+    ]
     assert "New" in page.select_one(f"#mention-{unread.pk}").get_text()
     assert "mention-unread" not in page.select_one(f"#mention-{read.pk}")["class"]
     alice.get(room.get_absolute_url())
