@@ -24,8 +24,11 @@ def sidebar_of(client: Client, soup, room_slug: str = ""):
 
 
 def refresh(client: Client, sidebar) -> tuple[int, object]:
-    """What the sidebar's own poll answers, as htmx sends it."""
-    response = client.get(sidebar["hx-get"], headers={"HX-Request": "true"})
+    """What the sidebar's own poll answers, as htmx sends it: its hx-get and
+    its grant (hx-include="#sidebar-grant")."""
+    grant = sidebar.select_one("#sidebar-grant")["value"]
+    url = f"{sidebar['hx-get']}&t={grant}"
+    response = client.get(url, headers={"HX-Request": "true"})
     return response.status_code, response
 
 
