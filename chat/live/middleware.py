@@ -60,12 +60,11 @@ class FastPollMiddleware:
             self._setup()
         if self._enabled and request.method == "GET":
             path = request.path_info
-            match = None if path == self._sidebar else self._path.match(path)
-            secure = request.is_secure()
+            sidebar = path == self._sidebar
+            match = None if sidebar else self._path.match(path)
+            secure = (sidebar or match is not None) and request.is_secure()
             # SecurityMiddleware, below, redirects plain HTTP when asked to.
-            if (match or path == self._sidebar) and (
-                secure or not self._redirect_to_https
-            ):
+            if (sidebar or match) and (secure or not self._redirect_to_https):
                 if match:
                     response = self.empty_poll(request, match["slug"], secure=secure)
                 else:
