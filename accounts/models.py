@@ -66,6 +66,11 @@ class Profile(models.Model):
     # A 256x256 WebP re-encoded from the upload (accounts.avatars), under a
     # new random name each time: served by accounts.views.avatar.
     avatar = models.ImageField(upload_to=avatar_path, max_length=200, blank=True)
+    # One more at each change of how others see the user (display name,
+    # avatar; accounts.services): lists that show them drawn (the sidebar's
+    # direct conversations) fold it into their version, so they are drawn
+    # again without comparing names.
+    appearance = models.PositiveIntegerField(default=0, editable=False)
     # Blank: the browser's Accept-Language, and the site's TIME_ZONE.
     language = models.CharField(max_length=10, blank=True)
     time_zone = models.CharField(max_length=64, blank=True)

@@ -99,7 +99,14 @@ def profile_update(
         changes["language"] = clean_language(language)
     if not isinstance(time_zone, _Unset):
         changes["time_zone"] = clean_time_zone(time_zone)
-    profile, _created = Profile.objects.update_or_create(user=user, defaults=changes)
+    with transaction.atomic():
+        profile, _created = Profile.objects.select_for_update().get_or_create(user=user)
+        if changes.get("display_name", profile.display_name) != profile.display_name:
+            changes["appearance"] = profile.appearance + 1
+        for field, value in changes.items():
+            setattr(profile, field, value)
+        if changes:
+            profile.save(update_fields=list(changes))
     return profile
 
 
@@ -123,7 +130,8 @@ def avatar_set(*, user: AbstractBaseUser, upload: UploadedFile) -> Profile:
             )
             old = profile.avatar.name
             profile.avatar.name = stored
-            profile.save(update_fields=["avatar"])
+            profile.appearance += 1
+            profile.save(update_fields=["avatar", "appearance"])
             if old:
                 transaction.on_commit(lambda: default_storage.delete(old))
     except BaseException:
@@ -140,7 +148,8 @@ def avatar_remove(*, user: AbstractBaseUser) -> Profile:
             return profile or Profile(user=user)
         old = profile.avatar.name
         profile.avatar = ""
-        profile.save(update_fields=["avatar"])
+        profile.appearance += 1
+        profile.save(update_fields=["avatar", "appearance"])
         transaction.on_commit(lambda: default_storage.delete(old))
     return profile
 

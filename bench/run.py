@@ -256,15 +256,22 @@ def in_process(chat, bare, cookie, room, *, rounds) -> dict:
 
 
 def sidebar_in_process(chat, cookie, room, *, rounds) -> dict:
-    """The sidebar's refresh when nothing changed (a 204: the session, the
-    user and one aggregate query, chat.views.sidebar) beside the empty poll
-    of the room (on its grant), through the WSGI application alone, in
-    alternating pairs: what a tab's second timer costs beside its first."""
-    _, page = get(chat.url, f"/rooms/{room}/", cookie)
-    nav = re.search(r'<nav id="sidebar"[^>]*? hx-get="([^"]+)"', page)
-    sidebar = html.unescape(nav[1])
+    """The sidebar's refresh when nothing changed (a 204 on its grant: one
+    query, chat.live) beside the empty poll of the room (on its grant),
+    through the WSGI application alone, in alternating pairs: what a tab's
+    second timer costs beside its first."""
+
+    def sidebar() -> str:
+        # A fresh page for each run: a grant past its life takes the full path.
+        _, page = get(chat.url, f"/rooms/{room}/", cookie)
+        nav = re.search(r'<nav id="sidebar"[^>]*? hx-get="([^"]+)"', page)
+        url = html.unescape(nav[1])
+        # As htmx sends it: with its grant (hx-include="#sidebar-grant").
+        grant = re.search(r'id="sidebar-grant" name="t" value="([^"]*)"', page)
+        return url + (f"&t={html.unescape(grant[1])}" if grant else "")
+
     medians, ratio = _in_process_pairs(
-        ("sidebar", lambda: _chat_request(chat, cookie, sidebar)),
+        ("sidebar", lambda: _chat_request(chat, cookie, sidebar())),
         ("poll", lambda: _chat_request(chat, cookie, poll_url(chat.url, cookie, room))),
         rounds=rounds,
         status="204 No Content",

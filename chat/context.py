@@ -89,6 +89,33 @@ def live_room_context(
     )
 
 
+def sidebar_grant(request: HtmxHttpRequest) -> str:
+    """A grant for the sidebar's unchanged refreshes (chat.live: they skip
+    the session and the user while it counts): signing only."""
+    user: AbstractBaseUser = request.user
+    return grants.issue(
+        user_id=user.pk,
+        room_id=0,
+        slug=grants.SIDEBAR,
+        username=user.get_username(),
+        membership_id=None,
+        session_key=getattr(getattr(request, "session", None), "session_key", None),
+    )
+
+
+def sidebar_context(
+    request: HtmxHttpRequest, *, current_slug: str, everywhere: bool = False
+) -> dict:
+    """What sidebar.html is given: the session's user's sidebar, the page's
+    room (highlighted), whether phones show it too, and its grant."""
+    return {
+        "sidebar": selectors.sidebar(user=request.user),
+        "current_slug": current_slug,
+        "sidebar_everywhere": everywhere,
+        "sidebar_grant": sidebar_grant(request),
+    }
+
+
 OBJECT_SALT = "chat.object-room"
 
 

@@ -13,20 +13,20 @@ from django.db.models import (
     Count,
     F,
     FilteredRelation,
-    Max,
     Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, Lower
+from django.db.models.functions import Cast, Coalesce, Concat, Lower, NullIf
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Profile
+from accounts.selectors import name_of, user_drawn
 from chat.models import Membership, Mention, Message, Reaction, Room
 
 
@@ -138,7 +138,8 @@ SIDEBAR_PUBLIC = 10
 class Sidebar:
     """What the sidebar lists: the rooms one belongs to, the most active
     public rooms one has not joined (`more_public`: there are others), the
-    direct conversations (each with `partner`, the other person's name). The
+    direct conversations (each with `partner_user`, the other person as
+    {% avatar %} and |display_name draw them: selectors.partner_of). The
     rooms one belongs to carry `unread` and `mentions` (unread messages that
     name the viewer). `version` changes whenever any of it may have."""
 
@@ -151,16 +152,23 @@ class Sidebar:
 
 def sidebar_version(*, user: AbstractBaseUser) -> str:
     """A short fingerprint of what the sidebar shows, in one aggregate
-    query: the rooms one sees (how many, the newest), the change numbers of
-    the rooms one belongs to (a message, an edit, a delete) and one's read
-    marks there. Equal versions: the sidebar would draw the same."""
-    seen = rooms_visible_to(user=user).aggregate(
-        rooms=Count("id"),
-        newest=Max("id"),
-        seq=Sum("seq", filter=Q(mine__isnull=False)),
-        read=Sum("mine__last_read_id"),
-    )
-    return "{rooms}.{newest}.{seq}.{read}".format(**seen)
+    query: the rooms one sees (how many, the newest), which of them one
+    belongs to, their change numbers (a message, an edit, a delete) and
+    one's read marks there, and how each direct conversation's other person
+    is drawn (accounts.Profile.appearance). Equal versions: the sidebar
+    would draw the same. Written out (chat.live.query, where the sidebar's
+    unchanged refresh computes the same on its grant): through the ORM, it
+    cost a hundred times as much to compose as to run.
+
+    Not in it: a username changed by an administrator (a direct
+    conversation without a display name shows it) and which public rooms
+    one has not joined were busiest; both show at the next change."""
+    # Imported here: chat.live.query reads this module's RECEIPTS_COUNTED.
+    from chat.live import query
+
+    if not (user.is_authenticated and user.is_active):
+        return query.SIDEBAR_EMPTY
+    return query.sidebar_version(user_id=user.pk)
 
 
 def sidebar(*, user: AbstractBaseUser) -> Sidebar:
@@ -190,9 +198,15 @@ def sidebar(*, user: AbstractBaseUser) -> Sidebar:
         .order_by("name")
     )
     public = list(room_list(user=user).filter(mine__isnull=True)[: SIDEBAR_PUBLIC + 1])
+    for room in own:
+        room.partner_user = partner_of(room)
+    # By the name shown: the display name, else the username.
     direct = sorted(
         (room for room in own if room.kind == Room.Kind.DIRECT),
-        key=lambda room: (room.partner or "").casefold(),
+        key=lambda room: (
+            name_of(room.partner_user).casefold() if room.partner_user else "",
+            room.pk,
+        ),
     )
     return Sidebar(
         joined=[room for room in own if room.kind != Room.Kind.DIRECT],
@@ -203,17 +217,21 @@ def sidebar(*, user: AbstractBaseUser) -> Sidebar:
     )
 
 
-def direct_partner(*, room: Room, user: AbstractBaseUser) -> str | None:
-    """The other person's name in a direct conversation (None elsewhere, or
-    once they are gone): how the conversation is titled for `user`."""
+def direct_partner(*, room: Room, user: AbstractBaseUser):
+    """The other person in a direct conversation, with their profile (None
+    elsewhere, or once they are gone): how the conversation is titled for
+    `user`."""
     if room.kind != Room.Kind.DIRECT:
         return None
-    others = room.members.exclude(pk=user.pk)
-    return others.values_list("username", flat=True).first()
+    others = room.members.exclude(pk=user.pk).select_related("profile")
+    return others.order_by("pk").first()
 
 
 def room_members(*, room: Room) -> QuerySet:
-    return room.members.order_by("username")
+    """The room's members with their profiles (drawn without a query each),
+    by the name shown: the display name, else the username."""
+    shown = Coalesce(NullIf("profile__display_name", Value("")), "username")
+    return room.members.select_related("profile").order_by(Lower(shown), "username")
 
 
 def _messages(room: Room) -> QuerySet[Message]:
@@ -640,29 +658,50 @@ def people_find(*, viewer: AbstractBaseUser, query: str = "") -> QuerySet:
         memberships__user=viewer,
     )
     return (
-        people.annotate(direct_key=_direct_key_of(viewer.pk))
+        people.select_related("profile")  # drawn without a query each
+        .annotate(direct_key=_direct_key_of(viewer.pk))
         .annotate(direct_slug=Subquery(direct.values("slug")[:1]))
         .order_by(Lower("username"), "username", "pk")
     )
 
 
 def annotate_direct_partner(qs: QuerySet[Room], *, viewer_id: int) -> QuerySet[Room]:
-    """Rooms, each with `partner`: in a direct conversation, the other
-    person's username (how the conversation is titled for the viewer); None
-    in any other room, or once the other person is gone. A subquery in the
-    rooms' own query: one query for a list of any length."""
-    partner = (
+    """Rooms, each with, in a direct conversation, the other person (how the
+    conversation is titled for the viewer): `partner_id`, `partner` (their
+    username), `partner_name` and `partner_avatar` (their profile's display
+    name and avatar file; None without a profile). All None in any other
+    room, or once the other person is gone. Subqueries in the rooms' own
+    query: one query for a list of any length (partner_of draws them)."""
+    partner_id = (
         Membership.objects.filter(room=OuterRef("pk"))
         .exclude(user_id=viewer_id)
-        .order_by("user__username")
-        .values("user__username")[:1]
+        .order_by("user_id")
+        .values("user_id")[:1]
     )
+    user = get_user_model().objects.filter(pk=OuterRef("partner_id"))
+    profile = Profile.objects.filter(user_id=OuterRef("partner_id"))
     return qs.annotate(
-        partner=models.Case(
-            models.When(kind=Room.Kind.DIRECT, then=Subquery(partner)),
+        partner_id=models.Case(
+            models.When(kind=Room.Kind.DIRECT, then=Subquery(partner_id)),
             default=None,
-            output_field=models.CharField(),
-        )
+            output_field=models.IntegerField(),
+        ),
+        partner=Subquery(user.values("username")[:1]),
+        partner_name=Subquery(profile.values("display_name")[:1]),
+        partner_avatar=Subquery(profile.values("avatar")[:1]),
+    )
+
+
+def partner_of(room: Room) -> dict | None:
+    """A direct conversation's other person, from annotate_direct_partner's
+    columns, as {% avatar %} and |display_name take them; None elsewhere."""
+    if room.partner_id is None:
+        return None
+    return user_drawn(
+        user_id=room.partner_id,
+        username=room.partner,
+        display_name=room.partner_name,
+        avatar_name=room.partner_avatar,
     )
 
 

@@ -12,7 +12,7 @@ register = template.Library()
 
 @register.inclusion_tag("accounts/partials/avatar.html")
 def avatar(user, size: str = selectors.DEFAULT_SIZE) -> dict:
-    """{% avatar user size="sm" %} (sm, md, lg): the uploaded picture, or
+    """{% avatar user size="sm" %} (xs, sm, md, lg): the uploaded picture, or
     initials on a colour of the user's. Decorative: the name is printed
     beside it. No query for a user fetched with select_related("profile")."""
     return {"avatar": selectors.avatar_of(user, size)}
@@ -23,3 +23,10 @@ def display_name(user) -> SafeString:
     """The display name, else the username, escaped in <bdi>: it keeps its
     own direction without reordering the text around it."""
     return format_html("<bdi>{}</bdi>", selectors.name_of(user))
+
+
+@register.filter
+def display_name_text(user) -> str:
+    """The display name, else the username, as plain text (escaped where it
+    is printed): for attributes such as aria-label, where <bdi> cannot go."""
+    return selectors.name_of(user)

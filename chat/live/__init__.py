@@ -1,7 +1,8 @@
 """The poll's fast path: how a tab learns "nothing new" for almost nothing.
 
 Every open room page polls every two seconds, so nearly every request the
-chat serves is an empty poll. This package is everything that makes those
+chat serves is an empty poll; and every open page's sidebar asks every five
+seconds whether it changed. This package is everything that makes those
 cheap; the rest of chat/ is plain Django.
 
     grants.py      The signed grant in the poller's URL (`t`): user, room,
@@ -19,9 +20,15 @@ cheap; the rest of chat/ is plain Django.
                      - something new: the request goes on down the stack
                        carrying request.poll_grant, and the view delivers it
                        without reading the session or the user.
-    query.py       The one hand-written query: whether the grant still counts
+                   The sidebar's refresh (GET /sidebar/, its grant issued
+                   for the slug grants.SIDEBAR) through query.sidebar_check:
+                   204 when the grant counts and the sidebar's version is
+                   the page's; else chat.views.sidebar answers (a change
+                   drawn, an aged grant renewed alone, or login).
+    query.py       The hand-written queries: whether the grant still counts
                    (session row alive, user active, membership still there)
-                   and whether the room has anything after the cursor.
+                   and whether the room has anything after the cursor; the
+                   sidebar's version, with the same checks for its grant.
     throttle.py    A per-process flood guard, so the hot path never writes
                    the shared cache; the full path does the real counting.
 

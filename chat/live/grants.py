@@ -1,4 +1,5 @@
-"""Signed poll grants: the poll's hot path without session or user reads.
+"""Signed poll grants: the poll's hot path without session or user reads
+(and the sidebar's unchanged refresh, on a grant for the slug SIDEBAR).
 
 The poller's URL carries `t`, a signed {user, room, slug, membership,
 session, issued-at}, issued on the full path once the access rule
@@ -36,6 +37,12 @@ from django.core import signing
 from chat.presence import Activity
 
 SALT = "chat.poll-grant"
+
+# The slug a sidebar's grant names (its refresh: chat.views.sidebar): no
+# room's, since slugs are letters, digits, - and _, so the sidebar's grant
+# never passes for a room's poll, nor a poll's for the sidebar. It is issued
+# for room 0 and membership 0, and checked for its session and user alone.
+SIDEBAR = "/sidebar"
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,19 @@ def verify(token: str, *, slug: str) -> Grant | None:
     if grant.slug != slug or not 0 <= age < honoured_for(grant):
         return None
     return grant
+
+
+def holds(
+    token: str | None, *, slug: str, user_id: int, session_key: str | None
+) -> bool:
+    """Whether `token` is a grant the hot path would take for this slug, user
+    and session (its query aside): the full path then has nothing to renew."""
+    grant = verify(token, slug=slug) if token else None
+    return (
+        grant is not None
+        and grant.user_id == user_id
+        and grant.session == session_hash(session_key)
+    )
 
 
 @lru_cache(maxsize=8192)

@@ -1,5 +1,6 @@
-"""FastPollMiddleware: the empty poll answered ahead of the stack it does
-not need (see chat/live/__init__.py for the whole path)."""
+"""FastPollMiddleware: the empty poll, and the sidebar's unchanged refresh,
+answered ahead of the stack they do not need (see chat/live/__init__.py for
+the whole path)."""
 
 import re
 from collections.abc import Callable
@@ -20,32 +21,36 @@ class FastPollMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
         self._path: re.Pattern | None = None
-        self._headers: dict[bool, dict[str, str]] = {}
+        self._sidebar = ""
+        self._headers: dict[tuple[str, bool], dict[str, str]] = {}
         self._redirect_to_https = False
         self._enabled = False
 
     def _setup(self) -> None:
-        # Worked out once per process: the poll URL as the URLconf spells it,
-        # and the headers the stack below would add to a 204, by asking those
-        # middlewares themselves, over plain HTTP and over HTTPS.
+        # Worked out once per process: the poll and sidebar URLs as the
+        # URLconf spells them, and the headers the stack below would add to
+        # a 204 of each, by asking those middlewares themselves, over plain
+        # HTTP and over HTTPS.
         sample = reverse("chat:messages", kwargs={"slug": "slug-sample"})
         before, after = sample.split("slug-sample")
         self._path = re.compile(
             f"^{re.escape(before)}(?P<slug>[-a-zA-Z0-9_]+){re.escape(after)}$"
         )
+        self._sidebar = reverse("chat:sidebar")
         stack = [
             XFrameOptionsMiddleware(lambda request: HttpResponse()),
             CSPMiddleware(lambda request: HttpResponse()),
             SecurityMiddleware(lambda request: HttpResponse()),
         ]
-        for secure in (False, True):
-            probe = HttpRequest()
-            probe.is_secure = lambda secure=secure: secure
-            probe.path = probe.path_info = sample
-            response = HttpResponse(status=204, headers={"Vary": "HX-Request"})
-            for middleware in stack:
-                response = middleware.process_response(probe, response)
-            self._headers[secure] = dict(response.items())
+        for kind, path in (("poll", sample), ("sidebar", self._sidebar)):
+            for secure in (False, True):
+                probe = HttpRequest()
+                probe.is_secure = lambda secure=secure: secure
+                probe.path = probe.path_info = path
+                response = HttpResponse(status=204, headers={"Vary": "HX-Request"})
+                for middleware in stack:
+                    response = middleware.process_response(probe, response)
+                self._headers[kind, secure] = dict(response.items())
         self._redirect_to_https = settings.SECURE_SSL_REDIRECT
         # A session ends for the hot path when its database row goes.
         self._enabled = query.available()
@@ -53,18 +58,44 @@ class FastPollMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self._path is None:
             self._setup()
-        if (
-            self._enabled
-            and request.method == "GET"
-            and (match := self._path.match(request.path_info))
-        ):
-            secure = request.is_secure()
+        if self._enabled and request.method == "GET":
+            path = request.path_info
+            sidebar = path == self._sidebar
+            match = None if sidebar else self._path.match(path)
+            secure = (sidebar or match is not None) and request.is_secure()
             # SecurityMiddleware, below, redirects plain HTTP when asked to.
-            if secure or not self._redirect_to_https:
-                response = self.empty_poll(request, match["slug"], secure=secure)
+            if (sidebar or match) and (secure or not self._redirect_to_https):
+                if match:
+                    response = self.empty_poll(request, match["slug"], secure=secure)
+                else:
+                    response = self.unchanged_sidebar(request, secure=secure)
                 if response is not None:
                     return response
         return self.get_response(request)
+
+    def unchanged_sidebar(
+        self, request: HttpRequest, *, secure: bool
+    ) -> HttpResponse | None:
+        """204 when the sidebar's grant counts and the sidebar's version is
+        still the page's (`v`): it would draw the same. None for the full
+        path (chat.views.sidebar): a change, or a grant that no longer counts
+        (logged out, deactivated: it answers as to anyone)."""
+        if (
+            request.META.get("HTTP_HX_REQUEST") != "true"
+            or "HTTP_HX_BOOSTED" in request.META  # the view sends it elsewhere
+        ):
+            return None
+        params = _plain_query(request.META.get("QUERY_STRING", ""))
+        if params is None or "v" not in params:
+            return None
+        granted = _granted(request, params, slug=grants.SIDEBAR)
+        if granted is None:
+            return None
+        grant, session_key = granted
+        check = query.sidebar_check(session_key=session_key, user_id=grant.user_id)
+        if not check.counts or check.version != params["v"]:
+            return None
+        return HttpResponse(status=204, headers=self._headers["sidebar", secure])
 
     def empty_poll(
         self, request: HttpRequest, slug: str, *, secure: bool
@@ -75,14 +106,12 @@ class FastPollMiddleware:
         if request.META.get("HTTP_HX_REQUEST") != "true":
             return None
         params = _plain_query(request.META.get("QUERY_STRING", ""))
-        if params is None or "t" not in params:
+        if params is None:
             return None
-        grant = grants.verify(params["t"], slug=slug)
-        if grant is None:
+        granted = _granted(request, params, slug=slug)
+        if granted is None:
             return None
-        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-        if not session_key or grants.session_hash(session_key) != grant.session:
-            return None
+        grant, session_key = granted
         # Beyond CHAT_POLL_RATE in this process, the full path counts the
         # poll across processes and answers 429 once the user is over it.
         if not throttle.allow_here(
@@ -130,7 +159,24 @@ class FastPollMiddleware:
                 receipts_changed=receipts_changed,
             )
             return None
-        return HttpResponse(status=204, headers=self._headers[secure])
+        return HttpResponse(status=204, headers=self._headers["poll", secure])
+
+
+def _granted(
+    request: HttpRequest, params: dict[str, str], *, slug: str
+) -> tuple[grants.Grant, str] | None:
+    """The request's grant (`t`) and session key, when the grant is genuine,
+    young, for `slug`, and the request carries the cookie of the session it
+    was issued to; whether it still counts is the query's to say."""
+    if "t" not in params:
+        return None
+    grant = grants.verify(params["t"], slug=slug)
+    if grant is None:
+        return None
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not session_key or grants.session_hash(session_key) != grant.session:
+        return None
+    return grant, session_key
 
 
 def _plain_query(query_string: str) -> dict[str, str] | None:

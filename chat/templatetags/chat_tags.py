@@ -211,14 +211,13 @@ def chat_room_for(context, obj, height: str = "h-96") -> dict:
 def chat_sidebar(context) -> dict:
     """{% chat_sidebar %}: the signed-in user's sidebar, the page's room
     highlighted. Read only where a page draws it (never in fragments)."""
-    from chat import selectors
+    from chat.context import sidebar_context
 
-    room = context.get("room")
-    return {
-        "sidebar": selectors.sidebar(user=context["request"].user),
-        "current_slug": getattr(room, "slug", ""),
-        "sidebar_everywhere": context.get("sidebar_everywhere", False),
-    }
+    return sidebar_context(
+        context["request"],
+        current_slug=getattr(context.get("room"), "slug", ""),
+        everywhere=context.get("sidebar_everywhere", False),
+    )
 
 
 SEEN_NAMES = 5  # names shown in "Seen by"; past them, "and N others"

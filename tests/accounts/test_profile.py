@@ -123,6 +123,27 @@ def test_profile_update_leaves_other_settings_alone(user):
     assert (profile.display_name, profile.language) == ("Al", "es")
 
 
+def test_each_change_of_how_others_see_one_counts_in_appearance(user):
+    """The sidebar's version folds it in (chat.selectors.sidebar_version):
+    it must move with the display name and the avatar, and only with them."""
+    from tests.accounts.images import png_upload
+
+    def appearance() -> int:
+        return Profile.objects.get(user=user).appearance
+
+    services.profile_update(user=user, language="es")
+    assert appearance() == 0
+    services.profile_update(user=user, display_name="Al")
+    assert appearance() == 1
+    services.profile_update(user=user, display_name="Al", read_receipts=False)
+    assert appearance() == 1  # the same name again
+    services.avatar_set(user=user, upload=png_upload())
+    assert appearance() == 2
+    services.avatar_remove(user=user)
+    services.avatar_remove(user=user)  # nothing left to remove
+    assert appearance() == 3
+
+
 def test_the_page_offers_every_section(client_for, user, soup):
     page = soup(client_for(user, htmx=False).get(SETTINGS))
     assert page.select_one("#avatar-form")["enctype"] == "multipart/form-data"

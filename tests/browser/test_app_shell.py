@@ -98,3 +98,35 @@ def test_without_javascript_the_sidebar_is_plain_links(
     tab.page.locator("#sidebar").get_by_role("link", name="Random").click()
     expect(tab.page).to_have_url(f"{live_server.url}/rooms/{random.slug}/")
     expect(tab.page.locator("h1")).to_have_text("Random")
+
+
+def test_the_sidebars_refresh_sends_its_grant_and_renews_it_in_place(
+    open_tab, live_server, user, other_user, two_rooms, later
+):
+    """htmx sends the grant (#sidebar-grant, hx-include) with each refresh,
+    and not with the sidebar's links; an aged grant is replaced alone,
+    without drawing the sidebar again."""
+    general, random = two_rooms
+    tab = open_tab(other_user, f"/rooms/{general.slug}/", viewport=DESKTOP)
+    page = tab.page
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    grant = page.locator("#sidebar-grant")
+    first = grant.get_attribute("value")
+    page.evaluate("document.getElementById('sidebar').stillHere = true")
+    with page.expect_request(lambda r: "/sidebar/" in r.url, timeout=7_000) as one:
+        pass
+    assert f"t={first}" in one.value.url
+    later(31)  # the grant has aged: the next refresh renews it in place
+    expect(grant).not_to_have_value(first, timeout=7_000)
+    assert page.evaluate("document.getElementById('sidebar').stillHere") is True
+    renewed = grant.get_attribute("value")
+    with page.expect_request(lambda r: "/sidebar/" in r.url, timeout=7_000) as two:
+        pass
+    assert f"t={renewed}" in two.value.url
+    page.locator("#sidebar").get_by_role("link", name="Random").click()
+    expect(page).to_have_url(f"{live_server.url}/rooms/{random.slug}/")
+    room_url = f"{live_server.url}/rooms/{random.slug}/"
+    boosted = [url for url in asked if url.split("?")[0] == room_url]
+    assert boosted and not any("t=" in url for url in boosted)
+    assert tab.errors == [] and tab.console == []

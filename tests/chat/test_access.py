@@ -169,3 +169,27 @@ def test_presence_is_recorded_only_for_a_grant_that_counts(case):
     world.client.get(url)
     here = presence.current(room_id=world.room.pk, user_id=world.author.pk).present
     assert (world.viewer.get_username() in here) is visible
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_sidebars_refresh_on_its_grant(name, client_for, user, make_user, soup):
+    """The sidebar lists the rooms one sees, and its unchanged refresh is
+    answered on a grant (chat/live/): it must never hide a room one lost
+    behind a 204, nor answer anyone signed out with a sidebar."""
+    make, change, answer = CASES[name]
+    world = make(user, make_user)
+    world.client = client_for(world.viewer)
+    page = world.client.get("/rooms/", headers={"HX-Request": ""})
+    sidebar = soup(page).select_one("#sidebar")
+    url = f"{sidebar['hx-get']}&t={sidebar.select_one('#sidebar-grant')['value']}"
+    assert world.client.get(url).status_code == 204
+    if change:
+        change(world)
+    response = world.client.get(url)
+    listed = f'id="sidebar-{world.room.slug}"' in response.content.decode()
+    if answer == "login":
+        assert refused(response, answer) and b"sidebar" not in response.content
+    elif answer == "404":
+        assert response.status_code == 200 and not listed
+    else:
+        assert response.status_code == 204 or listed

@@ -92,7 +92,9 @@ def test_creator_adds_a_member_by_username(
     bob_client = client_for(bob, htmx=False)
     assert bob_client.get(f"/rooms/{private_room.slug}/").status_code == 200
     page = soup(auth_client.get(f"/rooms/{private_room.slug}/"))
-    assert "bobby" in [m.get_text() for m in page.select("#members .member")]
+    assert "bobby" in [
+        m.select_one("bdi").get_text() for m in page.select("#members .member")
+    ]
 
 
 def test_adding_an_unknown_username_is_a_form_error(private_room, auth_client, soup):

@@ -4,8 +4,10 @@ answers 204 while nothing it shows has changed."""
 import pytest
 from django.test import Client
 
+from accounts import services as profiles
 from chat import selectors, services
 from chat.models import Mention
+from tests.accounts.images import png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +24,11 @@ def sidebar_of(client: Client, soup, room_slug: str = ""):
 
 
 def refresh(client: Client, sidebar) -> tuple[int, object]:
-    """What the sidebar's own poll answers, as htmx sends it."""
-    response = client.get(sidebar["hx-get"], headers={"HX-Request": "true"})
+    """What the sidebar's own poll answers, as htmx sends it: its hx-get and
+    its grant (hx-include="#sidebar-grant")."""
+    grant = sidebar.select_one("#sidebar-grant")["value"]
+    url = f"{sidebar['hx-get']}&t={grant}"
+    response = client.get(url, headers={"HX-Request": "true"})
     return response.status_code, response
 
 
@@ -119,15 +124,40 @@ def test_refresh_is_204_until_something_changes(user, room, bob, soup):
 
 @pytest.mark.parametrize(
     "change",
-    ["edit", "read", "new public room", "join", "invited to a private room"],
+    [
+        "edit",
+        "read",
+        "new public room",
+        "join",
+        "invited to a private room",
+        "removed from a private room",
+        "partner's display name",
+        "partner's avatar",
+        "partner's avatar removed",
+        "partner gone",
+    ],
 )
 def test_each_change_the_sidebar_shows_moves_its_version(
     change, user, other_user, room, make_room, make_messages
 ):
     services.room_join(room=room, user=other_user)
     [message] = make_messages(room, 1, author=user)
+    inner = services.room_create(name="Inner", created_by=user, is_private=True)
+    inner.members.add(other_user)
+    services.direct_room_get_or_create(user=user, other=other_user)
+    profiles.avatar_set(user=user, upload=png_upload())
     before = selectors.sidebar_version(user=other_user)
-    if change == "edit":
+    if change == "removed from a private room":
+        inner.members.remove(other_user)
+    elif change == "partner's display name":
+        profiles.profile_update(user=user, display_name="Ada")
+    elif change == "partner's avatar":
+        profiles.avatar_set(user=user, upload=png_upload())
+    elif change == "partner's avatar removed":
+        profiles.avatar_remove(user=user)
+    elif change == "partner gone":
+        user.delete()
+    elif change == "edit":
         services.message_edit(message=message, editor=user, content="@bob now")
     elif change == "read":
         services.room_mark_read(room=room, user_id=other_user.pk, message_id=message.pk)
