@@ -149,6 +149,12 @@ class Sidebar:
     more_public: bool
     version: str
 
+    @property
+    def mentions(self) -> int:
+        """Unread mentions of the viewer in all their rooms: the badge of
+        the mentions inbox."""
+        return sum(getattr(room, "mentions", 0) for room in self.joined + self.direct)
+
 
 def sidebar_version(*, user: AbstractBaseUser) -> str:
     """A short fingerprint of what the sidebar shows, in one aggregate

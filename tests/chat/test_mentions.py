@@ -99,3 +99,23 @@ def test_nothing_yet_and_signed_out(client, client_for, soup, user):
     )
     response = client.get(URL)
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_sidebar_badge_counts_unread_mentions_and_refreshes(
+    client_for, soup, room, user, bob, make_room
+):
+    other = make_room("Other", created_by=bob)
+    services.room_join(room=other, user=user)
+    alice = client_for(user, htmx=False)
+    page = soup(alice.get("/mentions/"))
+    link = page.select_one("#sidebar-mentions")
+    assert link["href"] == "/mentions/" and link.select_one(".mentions") is None
+    refresh = page.select_one("#sidebar")["hx-get"]
+    services.message_create(room=room, author=bob, content="@alice here")
+    services.message_create(room=other, author=bob, content="and @alice there")
+    services.message_create(room=other, author=bob, content="no mention")
+    fresh = soup(client_for(user).get(refresh))
+    assert fresh.select_one("#sidebar-mentions .mentions")["data-mentions"] == "2"
+    alice.get(room.get_absolute_url())  # one room read: one mention left
+    page = soup(alice.get("/mentions/"))
+    assert page.select_one("#sidebar-mentions .mentions")["data-mentions"] == "1"
