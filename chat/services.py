@@ -443,6 +443,15 @@ def room_member_add(
     return member
 
 
+def _direct_name(low: AbstractBaseUser, high: AbstractBaseUser) -> str:
+    """A direct room's stored name, cut to the column: two usernames of up to
+    150 characters each would not fit, and PostgreSQL refuses what is too
+    long. Pages show the other person's name, never this one."""
+    name = f"{low.get_username()} & {high.get_username()}"
+    limit = Room._meta.get_field("name").max_length
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
 def direct_room_get_or_create(
     *, user: AbstractBaseUser, other: AbstractBaseUser
 ) -> Room:
@@ -459,7 +468,7 @@ def direct_room_get_or_create(
     try:
         with transaction.atomic():
             room = Room.objects.create(
-                name=f"{low.get_username()} & {high.get_username()}",
+                name=_direct_name(low, high),
                 slug=_random_slug(),
                 created_by=user,
                 kind=Room.Kind.DIRECT,

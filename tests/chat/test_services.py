@@ -77,6 +77,16 @@ def test_one_direct_conversation_per_pair_and_none_with_oneself(user, other_user
         services.direct_room_get_or_create(user=user, other=user)
 
 
+def test_a_direct_conversation_of_two_long_usernames_fits_its_column(make_user):
+    # Usernames take 150 characters; the room name only 80, and PostgreSQL
+    # refuses a longer value (SQLite would store it, so check the field).
+    first, second = make_user("a" * 150), make_user("b" * 150)
+    dm = services.direct_room_get_or_create(user=first, other=second)
+    dm.refresh_from_db()
+    dm.full_clean()
+    assert dm.name.startswith("a" * 40) and dm.name.endswith("…")
+
+
 def test_only_a_private_rooms_creator_adds_members(user, other_user, make_user):
     carol = make_user("carol")
     den = services.room_create(name="Den", created_by=user, is_private=True)
