@@ -141,8 +141,10 @@ def markdown(result: dict) -> str:
         lines += [
             "",
             "Each page also refreshes its sidebar every 5 s (`chat.views.sidebar`):"
-            " when nothing it shows changed, a 204 after the session, the user and"
-            " one aggregate query over the rooms one sees. Through the WSGI "
+            " when nothing it shows changed, a 204 answered on its own grant"
+            " (`#sidebar-grant`, chat/live/) with one query that checks the"
+            " session, the user and the version of the rooms one sees, without"
+            " loading the session or the user. Through the WSGI "
             f"application alone it costs {side['sidebar_us']:.0f} µs beside the "
             f"empty poll's {side['poll_us']:.0f} µs, a ratio of "
             f"**{side['ratio']:.2f}** (pairs: "
