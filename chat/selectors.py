@@ -77,9 +77,14 @@ def direct_room_find(*, user: AbstractBaseUser, other: AbstractBaseUser) -> Room
 
 
 def direct_refusal(*, user: AbstractBaseUser, other: AbstractBaseUser) -> str | None:
-    """Why `user` may not start a direct conversation with `other`, or None."""
+    """Why `user` may not start a direct conversation with `other`, or None.
+    A conversation that exists stays open to read, whoever left since."""
     if user.pk == other.pk:
         return _("A direct message needs someone else.")
+    if not other.is_active:
+        return _("%(name)s's account is closed: no new conversation can start.") % {
+            "name": other.get_username()
+        }
     return None
 
 

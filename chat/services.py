@@ -456,15 +456,15 @@ def direct_room_get_or_create(
     *, user: AbstractBaseUser, other: AbstractBaseUser
 ) -> Room:
     """The one direct conversation of two users, created on first use."""
-    refusal = selectors.direct_refusal(user=user, other=other)
-    if refusal:
-        raise ValidationError(refusal, code="self")
     low, high = sorted([user, other], key=lambda u: u.pk)
     key = f"{low.pk}:{high.pk}"
     try:
         return Room.objects.get(dm_key=key)
     except Room.DoesNotExist:
         pass
+    refusal = selectors.direct_refusal(user=user, other=other)
+    if refusal:
+        raise ValidationError(refusal, code="refused")
     try:
         with transaction.atomic():
             room = Room.objects.create(
