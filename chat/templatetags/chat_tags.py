@@ -324,10 +324,24 @@ class AttachmentDrawn:
     is_image: bool
     url: str
     thumb_url: str
-    thumb_width: int | None
-    thumb_height: int | None
+    # The size it is drawn at: the thumbnail fitted in ATTACHMENT_BOX, its
+    # ratio kept (narrower screens shrink it further, still in ratio).
+    width: int | None
+    height: int | None
     label: str  # a document's badge: PDF, ZIP, GZ, TXT
     kind: str  # what a document is, in words
+
+
+# Pictures are drawn at most this wide and high in the log (CSS pixels);
+# their thumbnails have more pixels than that, for sharp screens.
+ATTACHMENT_BOX = (480, 320)
+
+
+def _fitted(width, height) -> tuple[int | None, int | None]:
+    if not width or not height:
+        return None, None
+    scale = min(1, ATTACHMENT_BOX[0] / width, ATTACHMENT_BOX[1] / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def _file_kinds() -> dict[str, tuple[str, str]]:
@@ -355,6 +369,7 @@ def message_attachments(message, room) -> list[AttachmentDrawn]:
         pk, name = _field(row, "id"), _field(row, "name")
         is_image = bool(_field(row, "is_image"))
         thumb_name = _field(row, "thumb_name") if is_image else ""
+        shown = _fitted(_field(row, "thumb_width"), _field(row, "thumb_height"))
         label, kind = _file_kinds().get(
             _field(row, "content_type"), ("FILE", _("File"))
         )
@@ -372,8 +387,8 @@ def message_attachments(message, room) -> list[AttachmentDrawn]:
                     if is_image
                     else ""
                 ),
-                thumb_width=_field(row, "thumb_width") or None,
-                thumb_height=_field(row, "thumb_height") or None,
+                width=shown[0],
+                height=shown[1],
                 label=label,
                 kind=kind,
             )

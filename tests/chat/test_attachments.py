@@ -256,6 +256,19 @@ def test_the_thumbnail_is_at_most_1200_by_800_keeping_the_ratio(
     assert (attachment.width, attachment.height) == size
 
 
+def test_a_picture_is_drawn_fitted_in_480_by_320_keeping_the_ratio(
+    htmx_client, room, user, soup
+):
+    """The <img> says the size it is drawn at, so nothing moves as it loads;
+    its thumbnail has more pixels, for sharp screens."""
+    wide = send(room, user, png(size=(3000, 1000)))
+    tall = send(room, user, png(size=(300, 900)))
+    for message, drawn in ((wide, ("480", "160")), (tall, ("107", "320"))):
+        response = htmx_client.get(f"/rooms/{room.slug}/messages/{message.pk}/")
+        thumb = soup(response).select_one("img.attachment-thumb")
+        assert (thumb["width"], thumb["height"]) == drawn
+
+
 # --- Sending --------------------------------------------------------------------
 
 
