@@ -351,9 +351,7 @@ CHAT_UPLOAD_MAX_BYTES = int(
 CHAT_UPLOAD_MAX_FILES = int(os.environ.get("CHAT_UPLOAD_MAX_FILES", "10"))
 # An image of more pixels than this is refused before it is decoded (a
 # decompression bomb: a small file claiming to be a huge picture).
-CHAT_UPLOAD_MAX_PIXELS = int(
-    os.environ.get("CHAT_UPLOAD_MAX_PIXELS", str(40_000_000))
-)
+CHAT_UPLOAD_MAX_PIXELS = int(os.environ.get("CHAT_UPLOAD_MAX_PIXELS", str(40_000_000)))
 # The inline picture: at most this wide and high, the ratio kept.
 CHAT_THUMBNAIL_SIZE = (1200, 800)
 

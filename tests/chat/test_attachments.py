@@ -720,3 +720,17 @@ def test_a_deleted_message_lists_no_attachments_in_the_api(auth_client, room, us
     message = send(room, user, png())
     response = auth_client.delete(f"{api_url(room)}{message.pk}/")
     assert response.status_code == 200 and response.json()["attachments"] == []
+
+
+def test_the_admin_shows_a_messages_files_and_deletes_them_with_it(
+    room, user, admin_client, django_capture_on_commit_callbacks
+):
+    message = send(room, user, png(name="board.png"), content="see")
+    url = f"/admin/chat/message/{message.pk}/change/"
+    assert "board.png" in admin_client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            f"/admin/chat/message/{message.pk}/delete/", {"post": "yes"}
+        )
+    assert response.status_code == 302
+    assert Attachment.objects.count() == 0 and stored() == []
