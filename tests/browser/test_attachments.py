@@ -6,11 +6,13 @@ multipart post sends files (303 back)."""
 import io
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import expect
 
+from chat import services
 from chat.models import Attachment, Message
-from tests.accounts.images import image_bytes
+from tests.accounts.images import image_bytes, upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -136,3 +138,44 @@ def test_without_javascript_a_plain_multipart_post_sends_files(
     card = alice.page.locator("#messages .attachment-file")
     expect(card.locator(".attachment-name")).to_have_text("notes.pdf")
     assert Attachment.objects.count() == 2
+
+
+def serious(page) -> list[str]:
+    violations = Axe().run(page).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_attachments_and_a_refused_file_pass_axe(
+    open_tab, user, other_user, room, scheme
+):
+    services.room_join(room=room, user=other_user)
+    board = upload(image_bytes("PNG", size=(900, 500)), name="board.png")
+    services.message_create(
+        room=room, author=other_user, content="The board", files=[board]
+    )
+    services.message_create(
+        room=room,
+        author=user,
+        content="",
+        files=[upload(PDF, name="notes.pdf"), upload(b"log\n" * 50, name="a.log")],
+    )
+    tab = open_tab(
+        user,
+        room_path(room),
+        bypass_csp=True,
+        color_scheme=scheme,
+        viewport={"width": 1280, "height": 800},
+    )
+    expect(tab.page.locator("#messages .attachment-file")).to_have_count(2)
+    assert serious(tab.page) == []
+    tab.page.locator("#send-files").set_input_files(
+        {"name": "setup.exe", "mimeType": "image/png", "buffer": b"MZ\x90\x00" * 64}
+    )
+    tab.page.locator("#send-form button[type=submit]").click()
+    expect(tab.page.locator("#send-error")).to_contain_text("setup.exe")
+    assert serious(tab.page) == []
