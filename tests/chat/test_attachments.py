@@ -580,7 +580,7 @@ def test_a_deleted_message_shows_no_attachments(htmx_client, room, user, soup):
 
 
 def test_a_poll_draws_attachments_with_no_query_per_message(
-    room, user, other_user, make_messages
+    room, user, other_user, make_messages, django_assert_num_queries
 ):
     """The messages of a batch and, for those with attachments, all their
     attachments in one more query; drawing asks nothing."""
@@ -591,11 +591,10 @@ def test_a_poll_draws_attachments_with_no_query_per_message(
     ]
     make_messages(room, 2)  # plain ones between: no attachments, no query
     room.refresh_from_db()
-    with CaptureQueriesContext(connection) as queries:
+    with django_assert_num_queries(2):  # the messages, then every attachment
         changes = selectors.page_changes(
             room=room, after=start.id, since=start.seq, start=0, newest=room.seq
         )
-    assert len(queries) == 2  # the messages, then every attachment
     assert sent[0] in changes.new
     context = {
         "room": room,
@@ -605,11 +604,30 @@ def test_a_poll_draws_attachments_with_no_query_per_message(
         "message_list": changes.new,
         "changed_list": [],
     }
-    with CaptureQueriesContext(connection) as queries:
+    with django_assert_num_queries(0):
         html = render_to_string("chat/partials/changes.html", context)
-    assert len(queries) == 0
     assert html.count('class="attachment-thumb') == 4
     assert html.count("attachment-file") == 4
+
+
+def test_a_delivering_poll_costs_as_much_for_one_message_with_files_as_for_four(
+    room, user, other_user, client_for, soup
+):
+    services.room_join(room=room, user=other_user)
+    client = client_for(user)
+
+    def poll(sending: int) -> int:
+        room.refresh_from_db()
+        after = room.messages.order_by("-id").values_list("id", flat=True).first()
+        url = f"/rooms/{room.slug}/messages/?after={after}&seq={room.seq}"
+        for i in range(sending):
+            send(room, other_user, png(), upload(PDF, name="a.pdf"), content=f"{i}")
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert len(soup(response).select("img.attachment-thumb")) == sending
+        return len(queries)
+
+    assert poll(1) == poll(4)
 
 
 def test_a_batch_without_attachments_asks_nothing_more(
