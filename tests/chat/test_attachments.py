@@ -752,3 +752,17 @@ def test_the_admin_shows_a_messages_files_and_deletes_them_with_it(
         )
     assert response.status_code == 302
     assert Attachment.objects.count() == 0 and stored() == []
+
+
+def test_the_drawn_links_serve_a_name_of_any_characters(htmx_client, room, user, soup):
+    name = "été 50% #1? a&b.png"
+    message = send(room, user, png(name=name), upload(PDF, name=f"{name}.pdf"))
+    page = soup(htmx_client.get(f"/rooms/{room.slug}/messages/{message.pk}/"))
+    links = [
+        page.select_one(".attachment-image")["href"],
+        page.select_one(".attachment-thumb")["src"],
+        page.select_one(".attachment-file")["href"],
+    ]
+    for link in links:
+        assert "#" not in link and "?" not in link, link
+        assert htmx_client.get(link).status_code == 200, link
