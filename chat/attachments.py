@@ -7,7 +7,13 @@ browser claims):
 - PNG, JPEG, GIF and WebP that Pillow opens and decodes are images: shown
   inline as a thumbnail made here (turned upright by its EXIF orientation,
   at most CHAT_THUMBNAIL_SIZE, re-encoded as WebP with no metadata), the
-  full picture a click away, served inline as what it is.
+  full picture a click away, served inline as what it is. The full picture
+  stored is not the bytes sent but a clean copy made here: upright, in the
+  format sent, at full size, every frame of an animation kept, and no
+  metadata but the ICC colour profile (no EXIF with its GPS position and
+  camera serial, no XMP, IPTC, comments or PNG text), since everyone in
+  the room can open it. One that cannot be copied so within
+  CHAT_UPLOAD_MAX_BYTES is refused rather than stored as sent.
 - PDF, ZIP (which office documents are: docx, xlsx, odt…), gzip and UTF-8
   text are documents: a card with a download link, served only ever as an
   attachment. Text is anything that decodes as UTF-8 with no control
@@ -29,7 +35,14 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import (
+    ExifTags,
+    Image,
+    ImageOps,
+    ImageSequence,
+    JpegImagePlugin,
+    UnidentifiedImageError,
+)
 
 # Pillow's format name -> (content type, stored extension).
 IMAGE_FORMATS = {
@@ -38,6 +51,12 @@ IMAGE_FORMATS = {
     "GIF": ("image/gif", "gif"),
     "WEBP": ("image/webp", "webp"),
 }
+# A JPEG carrying more pictures after its own (a phone's depth or HDR gain
+# map, a stereo pair) opens as MPO: it is a JPEG, and only its first
+# picture is kept (the others hold metadata of their own).
+_FORMAT_OF = {"MPO": "JPEG"}
+# Lossy re-encodings (JPEG turned upright, lossy WebP): no visible loss.
+CLEAN_QUALITY = 90
 # Leading bytes -> (content type, stored extension); checked in order.
 DOCUMENT_SIGNATURES = (
     (b"%PDF-", "application/pdf", "pdf"),
@@ -60,13 +79,17 @@ _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 @dataclass(frozen=True)
 class Checked:
-    """An accepted file: what is stored of it, and its thumbnail (images)."""
+    """An accepted file: what is stored of it, and its thumbnail (images).
+    `content`: the bytes stored instead of the upload's (an image's clean
+    copy), None to store the upload as sent (documents); `size`, `width`
+    and `height` describe what is stored."""
 
     upload: UploadedFile
     name: str
     content_type: str
     extension: str
     size: int
+    content: bytes | None = None
     width: int | None = None
     height: int | None = None
     thumbnail: bytes | None = None
@@ -152,9 +175,10 @@ def _broken(name: str) -> ValidationError:
 
 
 def _image(upload: UploadedFile, name: str) -> Checked | None:
-    """The upload as an image, with its thumbnail; None when it is none of
-    the accepted formats (then it may be a document), ValidationError when
-    it claims to be one and is broken, or too big to decode."""
+    """The upload as an image, with its thumbnail and its clean copy; None
+    when it is none of the accepted formats (then it may be a document),
+    ValidationError when it claims to be one and is broken, or too big to
+    decode or to store."""
     upload.seek(0)
     try:
         with warnings.catch_warnings():
@@ -162,7 +186,7 @@ def _image(upload: UploadedFile, name: str) -> Checked | None:
             # our own, lower, limit is checked first, but make both refusals.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(upload, formats=list(IMAGE_FORMATS)) as image:
-                return _thumbnailed(upload, name, image)
+                return _prepared(upload, name, image)
     except UnidentifiedImageError:
         return None
     except ValidationError:
@@ -180,23 +204,42 @@ def _image(upload: UploadedFile, name: str) -> Checked | None:
         upload.seek(0)
 
 
-def _thumbnailed(upload: UploadedFile, name: str, image: Image.Image) -> Checked:
-    content_type, extension = IMAGE_FORMATS[image.format]
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in {"RGBA", "LA", "PA"} or (
+        image.mode in {"P", "L", "RGB"} and "transparency" in image.info
+    )
+
+
+def _prepared(upload: UploadedFile, name: str, image: Image.Image) -> Checked:
+    """The image within the limits, with its thumbnail and the clean copy
+    stored in its place."""
+    fmt = _FORMAT_OF.get(image.format, image.format)
+    content_type, extension = IMAGE_FORMATS[fmt]
     width, height = image.size  # from the header: nothing decoded yet
     if width < 1 or height < 1:
         raise _broken(name)
-    if width * height > settings.CHAT_UPLOAD_MAX_PIXELS:
+    max_pixels = settings.CHAT_UPLOAD_MAX_PIXELS
+    if width * height > max_pixels:
         raise ValidationError(
             _("“%(name)s” has too many pixels: at most %(count)s million.")
-            % {"name": name, "count": settings.CHAT_UPLOAD_MAX_PIXELS // 1_000_000},
+            % {"name": name, "count": max_pixels // 1_000_000},
+            code="too_many_pixels",
+        )
+    # The clean copy decodes every frame of an animation: all of them
+    # together are held to the pixels one still picture may have.
+    frames = 1 if fmt == "JPEG" else getattr(image, "n_frames", 1)
+    if frames * width * height > max_pixels:
+        raise ValidationError(
+            _(
+                "“%(name)s” has too many pixels in all its frames: at most "
+                "%(count)s million."
+            )
+            % {"name": name, "count": max_pixels // 1_000_000},
             code="too_many_pixels",
         )
     image.load()  # the first frame of an animation: what the thumbnail shows
     upright = ImageOps.exif_transpose(image)
-    has_alpha = upright.mode in {"RGBA", "LA", "PA"} or (
-        upright.mode == "P" and "transparency" in upright.info
-    )
-    pixels = upright.convert("RGBA" if has_alpha else "RGB")
+    pixels = upright.convert("RGBA" if _has_alpha(upright) else "RGB")
     full_width, full_height = pixels.size
     pixels.thumbnail(settings.CHAT_THUMBNAIL_SIZE, Image.Resampling.LANCZOS)
     # Only the pixels go on: a fresh image carries no EXIF, ICC profile, XMP
@@ -204,18 +247,152 @@ def _thumbnailed(upload: UploadedFile, name: str, image: Image.Image) -> Checked
     clean = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
     out = io.BytesIO()
     clean.save(out, format="WEBP", quality=85, method=4)
+    content = _cleaned(upload, name, image, upright, fmt)
     return Checked(
         upload,
         name,
         content_type,
         extension,
-        upload.size,
+        len(content),
+        content=content,
         width=full_width,
         height=full_height,
         thumbnail=out.getvalue(),
         thumb_width=clean.width,
         thumb_height=clean.height,
     )
+
+
+def _cleaned(
+    upload: UploadedFile,
+    name: str,
+    image: Image.Image,
+    upright: Image.Image,
+    fmt: str,
+) -> bytes:
+    """The picture to store instead of the upload: `upright` (its first
+    frame, turned as its EXIF orientation says) and the animation's other
+    frames, in its format, with nothing of the upload's metadata but its
+    ICC profile. Every image saved here has an emptied .info and is given
+    what to write explicitly: Pillow's writers copy a comment, XMP or text
+    from .info otherwise. ValidationError when it cannot be made or is too
+    large: the upload itself is never stored."""
+    keep: dict = {}
+    if icc_profile := image.info.get("icc_profile"):
+        keep["icc_profile"] = icc_profile  # colours, not personal: kept
+    if fmt != "JPEG" and getattr(image, "n_frames", 1) > 1:
+        frames, keep = _animation(image, keep)
+    else:
+        frames = [upright]
+        if "transparency" in upright.info:
+            keep["transparency"] = upright.info["transparency"]
+    for frame in frames:
+        frame.info = {}
+    out = io.BytesIO()
+    try:
+        if fmt == "JPEG":
+            _save_jpeg(image, upright, out, keep)
+        else:
+            if fmt == "WEBP" and _webp_is_lossless(upload):
+                keep["lossless"] = True
+            elif fmt == "WEBP":
+                keep["quality"] = CLEAN_QUALITY
+            # PNG and GIF are lossless: every pixel as sent.
+            frames[0].save(out, format=fmt, append_images=frames[1:], **keep)
+    except (OSError, ValueError, TypeError) as error:
+        raise ValidationError(
+            _(
+                "“%(name)s” cannot be sent: it could not be copied without its "
+                "metadata (such as where it was taken)."
+            )
+            % {"name": name},
+            code="image_not_cleaned",
+        ) from error
+    content = out.getvalue()
+    max_bytes = settings.CHAT_UPLOAD_MAX_BYTES
+    if len(content) > max_bytes:
+        raise ValidationError(
+            _(
+                "“%(name)s” is too large once copied without its metadata: "
+                "files are at most %(size)s."
+            )
+            % {"name": name, "size": filesizeformat(max_bytes)},
+            code="file_too_large",
+        )
+    return content
+
+
+def _animation(image: Image.Image, keep: dict) -> tuple[list[Image.Image], dict]:
+    """Every frame of an animated PNG, GIF or WebP, as Pillow composes it
+    (the whole picture at that moment), turned upright, all in one mode;
+    and what the animation is saved with: each frame's duration, its loop
+    count (a GIF without one plays once) and, for WebP, its background."""
+    frames, durations = [], []
+    for frame in ImageSequence.Iterator(image):
+        frame.load()  # a WebP frame's duration is known once it is decoded
+        durations.append(frame.info.get("duration", 0))
+        frames.append(ImageOps.exif_transpose(frame))
+    alpha = any(_has_alpha(frame) for frame in frames)
+    mode = "RGBA" if alpha else "RGB"
+    frames = [frame.convert(mode) for frame in frames]
+    keep = {**keep, "save_all": True, "duration": durations}
+    if "loop" in image.info:
+        keep["loop"] = image.info["loop"]
+    if image.format == "WEBP" and "background" in image.info:
+        keep["background"] = image.info["background"]
+    if image.format == "GIF" and alpha:
+        # The frames are whole pictures: each must replace the one before,
+        # or what turned transparent would still show the frame before.
+        keep["disposal"] = 2
+    return frames, keep
+
+
+def _save_jpeg(
+    image: Image.Image, upright: Image.Image, out: io.BytesIO, keep: dict
+) -> None:
+    """A JPEG that needs no turning is encoded again with its own
+    quantisation tables and chroma subsampling (quality="keep"): the same
+    blocks quantised the same way, it loses next to nothing and keeps its
+    size. Pillow allows "keep" only when saving the decoded JPEG itself, not
+    a turned copy; and turned, its 8x8 blocks are new ones, on which a table
+    made for its rows would now apply to its columns. So a turned JPEG is
+    encoded at CLEAN_QUALITY, keeping the original's subsampling (no
+    colour detail halved that was not already)."""
+    orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    if image.format == "JPEG" and orientation not in range(2, 9):
+        image.info = {}  # Pillow's writer would copy its comment along
+        image.save(out, format="JPEG", quality="keep", optimize=True, **keep)
+        return
+    upright.save(
+        out,
+        format="JPEG",
+        quality=CLEAN_QUALITY,
+        subsampling=JpegImagePlugin.get_sampling(image),
+        optimize=True,
+        **keep,
+    )
+
+
+def _webp_is_lossless(upload: UploadedFile) -> bool:
+    """Whether a WebP's pictures are all lossless (VP8L chunks, no VP8 one),
+    so that its clean copy is too: a sticker or a screenshot keeps every
+    pixel, a lossy photo is not made many times larger."""
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    kinds: set[bytes] = set()
+
+    def walk(start: int, end: int) -> None:
+        while start + 8 <= end:
+            kind = data[start : start + 4]
+            size = int.from_bytes(data[start + 4 : start + 8], "little")
+            kinds.add(kind)
+            if kind == b"ANMF":  # a frame: 16 bytes of its place, then chunks
+                walk(start + 24, min(start + 8 + size, end))
+            start += 8 + size + (size & 1)
+
+    walk(12, len(data))
+    return b"VP8L" in kinds and b"VP8 " not in kinds
 
 
 def _is_text(upload: UploadedFile) -> bool:

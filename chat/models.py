@@ -278,6 +278,8 @@ class Attachment(models.Model):
     message = models.ForeignKey(
         Message, on_delete=models.CASCADE, related_name="attachments"
     )
+    # As stored: a document as sent; an image as a clean copy made by
+    # chat.attachments (upright, same format, no metadata but its ICC profile).
     file = models.FileField(upload_to=attachment_path, max_length=255)
     # An image's picture as the page shows it: upright, at most
     # CHAT_THUMBNAIL_SIZE, no metadata (WebP). Empty for other files.
@@ -287,8 +289,8 @@ class Attachment(models.Model):
     name = models.CharField(max_length=255)
     # Read from the content, never the name or the browser's word.
     content_type = models.CharField(max_length=100)
-    size = models.PositiveBigIntegerField()
-    # An image's size upright (the full picture), and its thumbnail's.
+    size = models.PositiveBigIntegerField()  # of the stored file
+    # An image's size upright (the stored full picture), and its thumbnail's.
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     thumb_width = models.PositiveIntegerField(null=True, blank=True)

@@ -301,7 +301,8 @@ def _message_insert_with_files(checked: list[attachments.Checked], **fields) -> 
             item.upload.seek(0)
             row.file.name = storage.save(
                 field.generate_filename(owner, f"{token}.{item.extension}"),
-                item.upload,
+                # An image's clean copy (chat.attachments), never its upload.
+                item.upload if item.content is None else ContentFile(item.content),
             )
             stored.append(row.file.name)
             if item.thumbnail is not None:

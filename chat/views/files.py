@@ -51,8 +51,9 @@ def _attachment(request: HtmxHttpRequest, slug: str, attachment_id: int) -> Atta
 def attachment(
     request: HtmxHttpRequest, slug: str, attachment_id: int, name: str
 ) -> HttpResponse:
-    """The file as sent: an image inline, anything else a download (text
-    as text/plain; an HTML or SVG file is text, never drawn)."""
+    """The file as stored: an image (its clean copy, chat.attachments)
+    inline, anything else a download (text as text/plain; an HTML or SVG
+    file is text, never drawn)."""
     found = _attachment(request, slug, attachment_id)
     if name != found.name:
         raise Http404("No such file.")

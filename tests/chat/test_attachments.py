@@ -1,7 +1,8 @@
-"""Attachments: checked by their content, thumbnails made clean and
-upright, sent with or without text (with or without script), served only to
-those who may read the room with headers that let nothing run, drawn with
-no query per message, gone from storage with their message."""
+"""Attachments: checked by their content, thumbnails and full pictures
+made clean and upright, sent with or without text (with or without
+script), served only to those who may read the room with headers that let
+nothing run, drawn with no query per message, gone from storage with their
+message."""
 
 import gzip
 import io
@@ -14,9 +15,17 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
-from PIL import Image
+from PIL import (
+    ExifTags,
+    Image,
+    ImageCms,
+    ImageSequence,
+    JpegImagePlugin,
+    PngImagePlugin,
+)
 
 from chat import attachments, selectors, services
 from chat.models import Attachment, Message
@@ -267,6 +276,300 @@ def test_a_picture_is_drawn_fitted_in_480_by_320_keeping_the_ratio(
         response = htmx_client.get(f"/rooms/{room.slug}/messages/{message.pk}/")
         thumb = soup(response).select_one("img.attachment-thumb")
         assert (thumb["width"], thumb["height"]) == drawn
+
+
+# --- The full picture: a clean copy, never the bytes sent --------------------
+
+SECRETS = (b"SecretCam", b"SN-0042-SECRET", b"secret comment", b"secret xmp")
+
+
+def stored_bytes(field) -> bytes:
+    with default_storage.open(field.name, "rb") as handle:
+        return handle.read()
+
+
+def reopened(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def _exif(orientation: int | None = None) -> bytes:
+    """EXIF as a phone writes it: camera, serial number, where it was
+    taken and, when given, how to turn the picture."""
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[ExifTags.Base.Orientation] = orientation
+    exif[ExifTags.Base.Make] = "SecretCam"
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.BodySerialNumber] = "SN-0042-SECRET"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (48.0, 51.0, 24.0)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (2.0, 21.0, 8.0)
+    return exif.tobytes()
+
+
+def _srgb() -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _has_gps(data: bytes) -> bool:
+    return bool(reopened(data).getexif().get_ifd(ExifTags.IFD.GPSInfo))
+
+
+def assert_clean(data: bytes) -> Image.Image:
+    image = reopened(data)
+    assert not image.getexif()
+    assert not {"exif", "xmp", "XML:com.adobe.xmp", "comment"} & set(image.info)
+    assert not any(secret in data for secret in SECRETS)
+    return image
+
+
+def test_a_photos_gps_and_camera_are_gone_and_it_is_stored_upright(
+    room, user, client_for
+):
+    """300x200 as sent, a red top left corner on blue, and EXIF saying
+    "turn 90° clockwise to view": stored 200x300, the red corner top right."""
+    picture = Image.new("RGB", (300, 200), "blue")
+    picture.paste((255, 0, 0), (0, 0, 60, 40))
+    out = io.BytesIO()
+    picture.save(
+        out,
+        format="JPEG",
+        quality=95,
+        exif=_exif(orientation=6),
+        comment=b"secret comment",
+        xmp=b"<x:xmpmeta>secret xmp</x:xmpmeta>",
+        icc_profile=_srgb(),
+    )
+    photo = out.getvalue()
+    assert _has_gps(photo) and all(secret in photo for secret in SECRETS)
+    attachment = send(room, user, upload(photo, name="IMG_0001.jpg")).attachments.get()
+    data = stored_bytes(attachment.file)
+    image = assert_clean(data)
+    assert b"Exif\x00\x00" not in data
+    assert image.format == "JPEG" and image.size == (200, 300)
+    assert image.info["icc_profile"] == _srgb()  # colours, not personal: kept
+    pixels = image.convert("RGB")
+    top_right, top_left = pixels.getpixel((185, 20)), pixels.getpixel((15, 20))
+    assert top_right[0] > 200 and top_right[2] < 60, top_right
+    assert top_left[2] > 200 and top_left[0] < 60, top_left
+    bottom_right = pixels.getpixel((185, 280))
+    assert bottom_right[2] > 200 and bottom_right[0] < 60, bottom_right
+    # What is stored is what the row says, and what everyone is served.
+    assert attachment.size == len(data)
+    assert (attachment.width, attachment.height) == (200, 300)
+    response = client_for(user, htmx=False).get(file_url(attachment))
+    assert response["Content-Type"] == "image/jpeg"
+    assert body(response) == data
+
+
+def test_an_upright_jpeg_keeps_its_own_quality_but_no_metadata(room, user):
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "teal").save(
+        out,
+        format="JPEG",
+        quality=70,
+        subsampling=1,
+        exif=_exif(),
+        comment=b"secret comment",
+    )
+    photo = out.getvalue()
+    attachment = send(room, user, upload(photo, name="p.jpg")).attachments.get()
+    image = assert_clean(stored_bytes(attachment.file))
+    sent = reopened(photo)
+    # Encoded again with the same tables and subsampling ("keep").
+    assert image.quantization == sent.quantization
+    assert JpegImagePlugin.get_sampling(image) == 1
+    assert (attachment.width, attachment.height) == (64, 48)
+
+
+def test_a_pngs_text_and_exif_are_gone_its_pixels_and_colour_profile_kept(room, user):
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Author", "SecretCam")
+    text.add_text("Comment", "secret comment", zip=True)  # zTXt
+    text.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>secret xmp</x:xmpmeta>")
+    picture = Image.new("RGBA", (40, 30), (255, 0, 0, 128))
+    picture.paste((0, 0, 255, 0), (0, 0, 10, 10))
+    out = io.BytesIO()
+    picture.save(out, format="PNG", pnginfo=text, exif=_exif(), icc_profile=_srgb())
+    sent = out.getvalue()
+    assert all(chunk in sent for chunk in (b"tEXt", b"zTXt", b"iTXt", b"eXIf"))
+    attachment = send(room, user, upload(sent, name="a.png")).attachments.get()
+    data = stored_bytes(attachment.file)
+    image = assert_clean(data)
+    assert image.text == {}
+    assert not any(chunk in data for chunk in (b"tEXt", b"zTXt", b"iTXt", b"eXIf"))
+    assert image.info["icc_profile"] == _srgb()
+    assert image.mode == "RGBA" and image.tobytes() == picture.tobytes()
+    assert attachment.size == len(data)
+
+
+def _frames(data: bytes) -> list[tuple[bytes, int]]:
+    """Each frame as shown (RGBA pixels) and for how long."""
+    image = Image.open(io.BytesIO(data))
+    shown = []
+    for frame in ImageSequence.Iterator(image):
+        frame.load()
+        shown.append((frame.convert("RGBA").tobytes(), frame.info["duration"]))
+    return shown
+
+
+def test_an_animated_gif_keeps_every_frame_its_timing_and_transparency(room, user):
+    """Three frames, the second transparent where the first was red."""
+    red = Image.new("RGBA", (40, 40), (0, 0, 0, 0))
+    red.paste((255, 0, 0, 255), (0, 0, 20, 20))
+    blue = Image.new("RGBA", (40, 40), (0, 0, 0, 0))
+    blue.paste((0, 0, 255, 255), (20, 20, 40, 40))
+    green = Image.new("RGBA", (40, 40), (0, 255, 0, 255))
+    out = io.BytesIO()
+    red.save(
+        out,
+        format="GIF",
+        save_all=True,
+        append_images=[blue, green],
+        duration=[100, 200, 300],
+        loop=0,
+        disposal=2,
+        comment=b"secret comment",
+    )
+    sent = out.getvalue()
+    attachment = send(room, user, upload(sent, name="a.gif")).attachments.get()
+    data = stored_bytes(attachment.file)
+    image = assert_clean(data)
+    assert image.format == "GIF" and image.n_frames == 3
+    assert image.info["loop"] == 0
+    assert _frames(data) == _frames(sent)
+    assert [duration for _pixels, duration in _frames(data)] == [100, 200, 300]
+
+
+@pytest.mark.parametrize("lossless", [True, False])
+def test_a_webps_exif_and_xmp_are_gone_lossless_staying_lossless(room, user, lossless):
+    picture = Image.new("RGBA", (40, 30), (255, 0, 0, 128))
+    out = io.BytesIO()
+    picture.save(
+        out,
+        format="WEBP",
+        lossless=lossless,
+        exif=_exif(),
+        xmp=b"<x:xmpmeta>secret xmp</x:xmpmeta>",
+        icc_profile=_srgb(),
+    )
+    sent = out.getvalue()
+    assert _has_gps(sent)
+    attachment = send(room, user, upload(sent, name="w.webp")).attachments.get()
+    data = stored_bytes(attachment.file)
+    image = assert_clean(data)
+    assert b"EXIF" not in data and b"XMP " not in data
+    assert image.format == "WEBP" and image.info["icc_profile"] == _srgb()
+    assert (b"VP8L" in data) is lossless and (b"VP8 " in data) is not lossless
+    if lossless:
+        assert image.tobytes() == reopened(sent).tobytes()
+    assert attachment.content_type == "image/webp" and attachment.size == len(data)
+
+
+def test_an_animated_webp_is_turned_frame_by_frame_and_keeps_its_timing(room, user):
+    first = Image.new("RGBA", (30, 20), (255, 0, 0, 255))
+    first.paste((0, 255, 0, 255), (0, 0, 5, 5))  # the top left corner
+    second = Image.new("RGBA", (30, 20), (0, 0, 255, 128))
+    out = io.BytesIO()
+    first.save(
+        out,
+        format="WEBP",
+        save_all=True,
+        append_images=[second],
+        duration=[70, 90],
+        loop=3,
+        lossless=True,
+        exif=_exif(orientation=6),
+    )
+    sent = out.getvalue()
+    attachment = send(room, user, upload(sent, name="a.webp")).attachments.get()
+    data = stored_bytes(attachment.file)
+    image = assert_clean(data)
+    assert image.n_frames == 2 and image.size == (20, 30) and image.info["loop"] == 3
+    assert [duration for _pixels, duration in _frames(data)] == [70, 90]
+    # Turned clockwise: the green corner is now the top right one.
+    assert image.getpixel((17, 2)) == (0, 255, 0, 255)
+    image.seek(1)
+    assert image.size == (20, 30) and image.getpixel((0, 0)) == (0, 0, 255, 128)
+    assert (attachment.width, attachment.height) == (20, 30)
+
+
+def test_a_jpeg_carrying_more_pictures_is_stored_as_its_first(room, user):
+    """A phone's JPEG with a depth or gain map after it opens as MPO."""
+    out = io.BytesIO()
+    Image.new("RGB", (50, 40), "red").save(
+        out,
+        format="MPO",
+        save_all=True,
+        append_images=[Image.new("RGB", (50, 40), "blue")],
+        exif=_exif(),
+    )
+    sent = out.getvalue()
+    attachment = send(room, user, upload(sent, name="m.jpg")).attachments.get()
+    assert attachment.content_type == "image/jpeg" and attachment.is_image
+    image = assert_clean(stored_bytes(attachment.file))
+    assert image.format == "JPEG" and getattr(image, "n_frames", 1) == 1
+    assert image.getpixel((25, 20))[0] > 200
+
+
+def test_a_picture_too_large_once_cleaned_is_the_inline_400(
+    htmx_client, room, settings, soup
+):
+    """A small, rough JPEG on its side: turned, it is encoded again at a
+    better quality, and is larger than the upload was."""
+    out = io.BytesIO()
+    noise = Image.effect_noise((200, 150), 60).convert("RGB")
+    noise.save(out, format="JPEG", quality=20, exif=_exif(orientation=6))
+    sent = out.getvalue()
+    settings.CHAT_UPLOAD_MAX_BYTES = len(sent)
+    response = htmx_client.post(
+        send_url(room), {"content": "", "files": [upload(sent, name="rough.jpg")]}
+    )
+    assert response.status_code == 400
+    page = soup(response)
+    error = page.select_one("#send-form #send-error").get_text(strip=True)
+    assert error == (
+        "“rough.jpg” is too large once copied without its metadata: files are "
+        f"at most {filesizeformat(len(sent))}."
+    )
+    assert page.select_one("#send-files")["aria-invalid"] == "true"
+    assert Attachment.objects.count() == 0 and stored() == []
+
+
+def test_a_picture_that_cannot_be_copied_clean_is_refused_not_stored_as_sent(
+    room, user, monkeypatch
+):
+    picture = png(name="shot.png")
+    save = Image.Image.save
+
+    def failing(image, fp, format=None, **params):
+        if format == "PNG":
+            raise OSError("encoder error -2")
+        return save(image, fp, format, **params)
+
+    monkeypatch.setattr(Image.Image, "save", failing)
+    with pytest.raises(ValidationError) as refused:
+        send(room, user, picture, content="look")
+    assert refused.value.messages == [
+        "“shot.png” cannot be sent: it could not be copied without its metadata "
+        "(such as where it was taken)."
+    ]
+    assert not Message.objects.filter(kind="message").exists()
+    assert stored() == []
+
+
+def test_an_animation_is_held_to_the_pixels_of_one_picture_in_all(room, user, settings):
+    frames = [Image.new("RGB", (30, 20), colour) for colour in ("red", "blue")]
+    out = io.BytesIO()
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:])
+    settings.CHAT_UPLOAD_MAX_PIXELS = 30 * 20 * 2 - 1
+    with pytest.raises(ValidationError, match="too many pixels in all its frames"):
+        send(room, user, upload(out.getvalue(), name="a.gif"))
+    settings.CHAT_UPLOAD_MAX_PIXELS = 30 * 20 * 2
+    assert send(room, user, upload(out.getvalue(), name="a.gif")).attachments.get()
 
 
 # --- Sending --------------------------------------------------------------------
