@@ -10,6 +10,7 @@ from chat.views import (
     people,
     reactions,
     rooms,
+    search,
     sidebar,
 )
 
@@ -49,4 +50,5 @@ urlpatterns = [
     path("dm/<str:username>/", direct.direct_message, name="dm"),
     path("people/", people.people, name="people"),
     path("mentions/", mentions.mentions, name="mentions"),
+    path("search/", search.search, name="search"),
 ]
