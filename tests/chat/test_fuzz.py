@@ -199,6 +199,7 @@ QUERY_VALUE = any_text(30)
             "/rooms/",
             "/people/",
             "/search/",
+            "/api/search/",
             "/accounts/login/",
             "/accounts/signup/",
             "/",
