@@ -325,6 +325,8 @@ def test_the_longest_query_is_accepted(user, room):
         "a & b | !c <-> d:*",
         "^start",
         "{content} : x",
+        "\u0301 \u0301\u0302*",  # combining marks alone: no letters
+        "東京 \ue000",
         "\\' \\\" \\\\",
     ],
 )
