@@ -50,6 +50,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchVector
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import BigIntegerField, ExpressionWrapper, F
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -69,6 +70,9 @@ CONFIG = "chat_english"
 # Above this many visible rooms the MATCH leaves them out (it would grow
 # long); the join still keeps only theirs.
 ROOMS_IN_MATCH = 500
+# PostgreSQL: how many of the newest messages a search tests one by one
+# before it turns to the index (chat.search._postgresql).
+RECENT = 2000
 # How much of a long message a result shows, around its first match.
 SHOWN = 300
 SHOWN_BEFORE = 80
@@ -271,18 +275,35 @@ def message_search(
     rooms = rooms_visible_to(user=user)
     if room is not None:
         rooms = rooms.filter(pk=room.pk)
+    messages = Message.objects.select_related("room", "user__profile")
     if connection.vendor == "postgresql":
-        found = _postgresql(terms, rooms, before=before, limit=limit + 1)
+        query = SearchQuery(tsquery(terms), search_type="raw", config=CONFIG)
+        found = [
+            (message_id, None)
+            for message_id in _postgresql(query, rooms, before=before, limit=limit + 1)
+        ]
+        # The headlines of the page's messages alone, read with them.
+        messages = messages.annotate(
+            marked=SearchHeadline(
+                "content",
+                query,
+                config=CONFIG,
+                start_sel=START,
+                stop_sel=STOP,
+                highlight_all=True,
+            )
+        )
     else:
         found = _sqlite(terms, rooms, before=before, limit=limit + 1)
     # The page's messages, drawn with their room and author in one query.
-    messages = Message.objects.select_related("room", "user__profile").in_bulk(
-        [message_id for message_id, _marked in found[:limit]]
-    )
+    by_id = messages.in_bulk([message_id for message_id, _marked in found[:limit]])
     results = [
-        SearchResult(message=messages[message_id], marked=marked)
+        SearchResult(
+            message=by_id[message_id],
+            marked=marked if marked is not None else by_id[message_id].marked,
+        )
         for message_id, marked in found[:limit]
-        if message_id in messages
+        if message_id in by_id
     ]
     older = found[limit - 1][0] if len(found) > limit else None
     return SearchPage(results=results, older=older)
@@ -313,33 +334,43 @@ def _sqlite(terms: list[Term], rooms, *, before: int | None, limit: int) -> list
         return cursor.fetchall()
 
 
-def _postgresql(terms: list[Term], rooms, *, before: int | None, limit: int):
-    """(id, marked text) of the newest matches, on PostgreSQL's text search:
-    the ids first (the index), then the headlines of those alone."""
-    query = SearchQuery(tsquery(terms), search_type="raw", config=CONFIG)
-    found = Message.objects.filter(
+def _postgresql(query: SearchQuery, rooms, *, before: int | None, limit: int):
+    """The ids of the newest matches, on PostgreSQL, in two steps, as its
+    planner cannot: it knows how common the commonest words are, not how
+    rare the others, and would read the whole table newest first looking
+    for a rare word (seconds over a million messages), or sort every match
+    of a common one it read through the index (as long).
+
+    1. The newest RECENT messages of the rooms, read newest first, tested
+       one by one: a word that is anywhere common fills the page here.
+    2. Only if it did not: the older matches through the GIN index, sorted
+       (`id + 0`: an order the primary key's index cannot give, so the
+       planner reads the GIN index); a word that got here is rare enough
+       for that to be quick."""
+    scope = Message.objects.filter(
         room__in=rooms.values("pk"), kind__in=KINDS, deleted_at__isnull=True
     )
     if before is not None:
-        found = found.filter(id__lt=before)
+        scope = scope.filter(id__lt=before)
+
+    def matching(messages):
+        return messages.annotate(
+            document=SearchVector("content", config=CONFIG)
+        ).filter(document=query)
+
+    recent = scope.order_by("-id").values("id")[:RECENT]
     ids = list(
-        found.annotate(document=SearchVector("content", config=CONFIG))
-        .filter(document=query)
+        matching(Message.objects.filter(id__in=recent))
         .order_by("-id")
         .values_list("id", flat=True)[:limit]
     )
-    headlines = dict(
-        Message.objects.filter(pk__in=ids)
-        .annotate(
-            marked=SearchHeadline(
-                "content",
-                query,
-                config=CONFIG,
-                start_sel=START,
-                stop_sel=STOP,
-                highlight_all=True,
-            )
-        )
-        .values_list("id", "marked")
+    if len(ids) == limit:
+        return ids
+    # Every match of the window is in `ids`: what is older than its oldest.
+    older = scope.filter(id__lt=ids[-1]) if ids else scope
+    newest_first = ExpressionWrapper(F("id") + 0, output_field=BigIntegerField())
+    return ids + list(
+        matching(older)
+        .order_by(newest_first.desc())
+        .values_list("id", flat=True)[: limit - len(ids)]
     )
-    return [(message_id, headlines.get(message_id, "")) for message_id in ids]
