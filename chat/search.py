@@ -19,16 +19,17 @@ QUERY_MAX characters) is a ValidationError saying what to fix.
   words that are everywhere in rooms one cannot see cost nothing.
 - PostgreSQL: `django.contrib.postgres.search`, to_tsquery on the
   `chat_english` configuration (English stemming without stop words, as
-  SQLite's) against the GIN index on the same SearchVector expression,
-  `ts_headline` for the highlights.
+  SQLite's) against the GIN index on the same SearchVector expression, in
+  two steps (the newest messages, then the index: _postgresql says why),
+  `ts_headline` for the highlights. The text is searched with its address
+  punctuation as spaces (SEPARATORS), so PostgreSQL finds "example" in
+  example.com and "releases" in a link, as SQLite does.
 
-They differ only where the engines read text differently: both stem
-(deploy, deployed, deploying match each other; Porter's rules on SQLite,
-Snowball's on PostgreSQL), but only SQLite folds accents (cafe matches
-café), and PostgreSQL keeps addresses whole (example.com is one word there,
-two on SQLite) and skips HTML-like tags. A prefix is matched against the
-stemmed words on both: `deploym*` does not find "deployment", stored as
-"deploy".
+They differ only where the engines' English differs: both stem (deploy,
+deployed, deploying match each other; Porter's rules on SQLite, Snowball's
+on PostgreSQL), but only SQLite folds accents (cafe matches café). A
+prefix is matched against the stemmed words on both: `deploym*` does not
+find "deployment", stored as "deploy".
 
 Privacy: the rooms come from selectors.rooms_visible_to, as everywhere.
 Deleted messages and notices are not in the SQLite index at all, and both
@@ -50,7 +51,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchVector
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import BigIntegerField, ExpressionWrapper, F
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Func, TextField
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -70,6 +71,12 @@ CONFIG = "chat_english"
 # Above this many visible rooms the MATCH leaves them out (it would grow
 # long); the join still keeps only theirs.
 ROOMS_IN_MATCH = 500
+# PostgreSQL's parser reads addresses, paths, e-mails, versions and tags as
+# whole words ("example.com", "/releases/48", "<b>"): these characters are
+# made spaces first, so it finds the words in them as SQLite does. One for
+# one: the text keeps its length, and a headline's markers fall in place on
+# the original text (_marked_onto). The index is on the same expression.
+SEPARATORS = "./@:-_~&;<>+=?#"
 # PostgreSQL: how many of the newest messages a search tests one by one
 # before it turns to the index (chat.search._postgresql).
 RECENT = 2000
@@ -220,6 +227,31 @@ def highlight_html(marked: str) -> SafeString:
     )
 
 
+def _searchable() -> Func:
+    """A message's text as PostgreSQL searches it: SEPARATORS as spaces."""
+    spaces = " " * len(SEPARATORS)
+    return Func(
+        F("content"),
+        template=f"translate(%(expressions)s, '{SEPARATORS}', '{spaces}')",
+        output_field=TextField(),
+    )
+
+
+def _marked_onto(marked: str, text: str) -> str:
+    """The markers of `marked` (a headline of `text` with SEPARATORS as
+    spaces) put on `text` itself; `text` unmarked if the two do not align."""
+    out, at = [], 0
+    for char in marked:
+        if char in (START, STOP):
+            out.append(char)
+        elif at < len(text):
+            out.append(text[at])
+            at += 1
+        else:
+            return text
+    return "".join(out) if at == len(text) else text
+
+
 @dataclass(frozen=True)
 class SearchResult:
     """A message found, and its text as the engine marked the matches."""
@@ -285,7 +317,7 @@ def message_search(
         # The headlines of the page's messages alone, read with them.
         messages = messages.annotate(
             marked=SearchHeadline(
-                "content",
+                _searchable(),
                 query,
                 config=CONFIG,
                 start_sel=START,
@@ -300,7 +332,9 @@ def message_search(
     results = [
         SearchResult(
             message=by_id[message_id],
-            marked=marked if marked is not None else by_id[message_id].marked,
+            marked=marked
+            if marked is not None
+            else _marked_onto(by_id[message_id].marked, by_id[message_id].content),
         )
         for message_id, marked in found[:limit]
         if message_id in by_id
@@ -355,7 +389,7 @@ def _postgresql(query: SearchQuery, rooms, *, before: int | None, limit: int):
 
     def matching(messages):
         return messages.annotate(
-            document=SearchVector("content", config=CONFIG)
+            document=SearchVector(_searchable(), config=CONFIG)
         ).filter(document=query)
 
     recent = scope.order_by("-id").values("id")[:RECENT]

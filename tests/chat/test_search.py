@@ -83,6 +83,47 @@ def test_punctuation_around_words_is_ignored(user, room):
     assert found(user, "it, please.") == [message.pk]
 
 
+def test_words_inside_links_addresses_and_tags_are_words(user, room):
+    message = say(
+        room,
+        user,
+        "Notes: https://example.com/releases/48, ask ops@example.org\n"
+        "about v1.2.3 of /usr/local/bin/tool_name <b>today</b>  e-mail\tme",
+    )
+    for query in (
+        "releases",
+        "example.com",
+        '"example com releases 48"',
+        "ops",
+        "v1.2.3",
+        "tool",
+        "today",
+        "mail",
+        "loc*",
+    ):
+        assert found(user, query) == [message.pk], query
+    [result] = search.message_search(user=user, query="releases ops").results
+    assert str(result.html) == (
+        "Notes: https://example.com/<mark>releases</mark>/48, ask "
+        "<mark>ops</mark>@example.org\nabout v1.2.3 of /usr/local/bin/tool_name "
+        "&lt;b&gt;today&lt;/b&gt;  e-mail\tme"
+    )
+
+
+@pytest.mark.parametrize(
+    ("marked", "text", "onto"),
+    [
+        ("a b \x02c\x03", "a.b/c", "a.b/\x02c\x03"),
+        ("\x02a\x03  b", "a<>b", "\x02a\x03<>b"),
+        # Not the same text: left unmarked, never misplaced.
+        ("\x02a\x03 b c", "a.b", "a.b"),
+        ("\x02a\x03", "a.b", "a.b"),
+    ],
+)
+def test_postgresql_headlines_are_put_back_on_the_original_text(marked, text, onto):
+    assert search._marked_onto(marked, text) == onto
+
+
 @pytest.mark.skipif(
     connection.vendor != "sqlite", reason="only SQLite's tokenizer folds accents"
 )
