@@ -26,10 +26,11 @@ QUERY_MAX characters) is a ValidationError saying what to fix.
   example.com and "releases" in a link, as SQLite does.
 
 They differ only where the engines' English differs: both stem (deploy,
-deployed, deploying match each other; Porter's rules on SQLite, Snowball's
-on PostgreSQL), but only SQLite folds accents (cafe matches café). A
-prefix is matched against the stemmed words on both: `deploym*` does not
-find "deployment", stored as "deploy".
+deployed, deploying match each other), with Porter's original rules on
+SQLite and Snowball's on PostgreSQL, which differ at the edges ("deploy"
+finds "deployment" on PostgreSQL only: Porter makes it "deploi"); only
+SQLite folds accents (cafe matches café). A prefix is matched against the
+stemmed words on both: `deploym*` does not find "deployment".
 
 Privacy: the rooms come from selectors.rooms_visible_to, as everywhere.
 Deleted messages and notices are not in the SQLite index at all, and both
