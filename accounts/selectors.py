@@ -60,11 +60,14 @@ def name_of(user) -> str:
 
 def appearance_key(user) -> str:
     """A short string that changes whenever how the user is drawn does (a
-    display name, an avatar): for cache keys of what draws them."""
+    display name, an avatar): for cache keys of what draws them. It is
+    Profile.appearance, the counter accounts.services raise on each such
+    change (the only writers: Profile has no admin), which the sidebar's
+    version reads too, so both notice a new look the same way."""
     profile = None if isinstance(user, Mapping) else profile_of(user)
     if profile is None:
         return "-"
-    return f"{profile.display_name}\x1f{os.path.basename(profile.avatar.name or '')}"
+    return str(profile.appearance)
 
 
 @dataclass(frozen=True)

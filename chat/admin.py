@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from chat import services
-from chat.models import Message, Room
+from chat.models import Attachment, Message, Room
 
 
 @admin.register(Room)
@@ -18,8 +18,23 @@ class RoomAdmin(admin.ModelAdmin):
         return ["kind", "dm_key"] if obj is not None else []
 
 
+class AttachmentInline(admin.TabularInline):
+    """A message's files, to look at: they go with the message (deleting it
+    here deletes them), never one by one."""
+
+    model = Attachment
+    extra = 0
+    can_delete = False
+    fields = ["name", "content_type", "size", "width", "height"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
+    inlines = [AttachmentInline]
     list_display = ["id", "room", "user", "short_content", "created_at"]
     search_fields = ["content", "user__username", "room__name"]
     list_filter = ["room", "created_at"]

@@ -11,13 +11,14 @@ from functools import wraps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse, QueryDict
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from chat import ratelimit, selectors, services
 from chat.forms import CursorError, MessageForm, parse_cursor
-from chat.models import Message, Room
+from chat.models import Attachment, Message, Room
 from chat.search import message_search, parse_query
 from chat.types import HtmxHttpRequest
 
@@ -89,6 +90,30 @@ def _iso(moment) -> str | None:
     return timezone.localtime(moment).isoformat() if moment else None
 
 
+def _attachment_json(room_slug: str, attachment: Attachment) -> dict:
+    """What a client needs to show an attachment: its URLs (relative to the
+    site, with the session cookie, as the page's), and for an image its size
+    and its thumbnail's."""
+    image = attachment.is_image
+    args = [room_slug, attachment.pk]
+    return {
+        "id": attachment.pk,
+        "name": attachment.name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "url": reverse("chat:attachment", args=[*args, attachment.name]),
+        "thumb_url": (
+            reverse("chat:attachment_thumb", args=[*args, attachment.thumb_name])
+            if image
+            else None
+        ),
+        "width": attachment.width if image else None,
+        "height": attachment.height if image else None,
+        "thumb_width": attachment.thumb_width if image else None,
+        "thumb_height": attachment.thumb_height if image else None,
+    }
+
+
 def message_json(message: Message) -> dict:
     local = timezone.localtime(message.created_at)
     deleted = message.deleted_at is not None
@@ -107,6 +132,16 @@ def message_json(message: Message) -> dict:
         "reply_to": message.reply_to_id,
         "reactions": [] if deleted else _reactions_json(message),
         "mentions": [] if deleted else list(message.mentions or ()),
+        # Fetched with the message (selectors.with_attachments) where it
+        # has any: no query for one without.
+        "attachments": (
+            [
+                _attachment_json(message.room.slug, attachment)
+                for attachment in message.attachments.all()
+            ]
+            if message.attachment_count and not deleted
+            else []
+        ),
     }
 
 
@@ -231,10 +266,12 @@ def _changes(room: Room, *, since: int, newest: int) -> JsonResponse:
     A message changing again meanwhile takes a number above every cursor
     given out, so the next call brings it: nothing is lost."""
     limit = settings.CHAT_POLL_LIMIT
-    rows = list(
-        room.messages.select_related("user")
-        .filter(seq__gt=since, seq__lte=newest)
-        .order_by("seq")[: limit + 1]
+    rows = selectors.with_attachments(
+        list(
+            room.messages.select_related("user")
+            .filter(seq__gt=since, seq__lte=newest)
+            .order_by("seq")[: limit + 1]
+        )
     )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -261,7 +298,8 @@ def _create(request: HtmxHttpRequest, room: Room) -> JsonResponse:
             "content": _text(body, "content", CREATE_EXAMPLE),
             "reply_to": "" if reply_to is None else str(reply_to),
         }
-    form = MessageForm(data)
+    # Files come with a multipart body only (`files`, any number).
+    form = MessageForm(data, request.FILES)
     if not form.is_valid():
         raise _form_error(form)
     reply_to = None
@@ -278,6 +316,7 @@ def _create(request: HtmxHttpRequest, room: Room) -> JsonResponse:
             author=request.user,
             content=form.cleaned_data["content"],
             reply_to=reply_to,
+            files=form.cleaned_data["files"],
         )
     except ValidationError as error:
         raise ApiError(" ".join(error.messages), 400) from None

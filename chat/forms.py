@@ -58,10 +58,32 @@ def _refuse_control_characters(value: str) -> str:
     return value
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Any number of files under one name (Django's documented recipe):
+    cleaned to a list, empty when none was chosen."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None) -> list:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
 class MessageForm(forms.Form):
     # strip=True: leading and trailing white space is not part of a message,
     # and whitespace-only content is blank. CharField also refuses NUL bytes.
+    # Blank is fine with files (clean); what they hold, chat.attachments
+    # checks when the service stores them.
     content = TextField(
+        required=False,
         max_length=settings.CHAT_MAX_LENGTH,
         strip=True,
         error_messages={
@@ -86,6 +108,8 @@ class MessageForm(forms.Form):
         },
     )
 
+    files = MultipleFileField(required=False)
+
     def clean_content(self) -> str:
         content = _refuse_control_characters(self.cleaned_data["content"])
         if content == "/me":
@@ -94,14 +118,34 @@ class MessageForm(forms.Form):
             )
         return content
 
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if (
+            "content" in cleaned
+            and not cleaned["content"]
+            and not cleaned.get("files")
+            and "files" not in self.errors
+        ):
+            field = self.fields["content"]
+            self.add_error(
+                "content",
+                forms.ValidationError(
+                    field.error_messages["required"], code="required"
+                ),
+            )
+        return cleaned
+
 
 class MessageEditForm(MessageForm):
-    """A message's new text: what it answers stays as it was."""
+    """A message's new text: what it answers and its files stay as they
+    were."""
 
     reply_to = None
+    files = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["content"].required = True
         self.fields["content"].error_messages["required"] = _(
             "A message cannot be empty: delete it instead."
         )

@@ -1,10 +1,17 @@
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from chat.attachments import IMAGE_FORMATS
+
+# What is shown and served inline: the images chat.attachments checked.
+IMAGE_TYPES = frozenset(content_type for content_type, _ext in IMAGE_FORMATS.values())
 
 
 class Room(models.Model):
@@ -139,6 +146,10 @@ class Message(models.Model):
         blank=True,
         related_name="replies",
     )
+    # How many Attachment rows it has, fixed when stored (0 once deleted):
+    # the selectors fetch attachments only for messages that have some, so a
+    # batch of plain messages costs no query more (selectors.with_attachments).
+    attachment_count = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -250,3 +261,69 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.room} (read to {self.last_read_id})"
+
+
+def attachment_path(attachment: "Attachment", filename: str) -> str:
+    """attachments/<room id>/<the random name chat.services chose>: nothing
+    in it can be guessed from the message or the file's own name."""
+    return f"attachments/{attachment.message.room_id}/{filename}"
+
+
+class Attachment(models.Model):
+    """A file sent with a message, checked by its content (chat.attachments):
+    an image (shown inline through its thumbnail) or a document (offered as
+    a download). Never changed once stored; deleting the message deletes it,
+    and its files once that is committed (attachment_files_delete)."""
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    # An image's picture as the page shows it: upright, at most
+    # CHAT_THUMBNAIL_SIZE, no metadata (WebP). Empty for other files.
+    thumbnail = models.FileField(upload_to=attachment_path, max_length=255, blank=True)
+    # The name it was sent with, cleaned (chat.attachments.clean_name): shown,
+    # and the name it is served under.
+    name = models.CharField(max_length=255)
+    # Read from the content, never the name or the browser's word.
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    # An image's size upright (the full picture), and its thumbnail's.
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    thumb_width = models.PositiveIntegerField(null=True, blank=True)
+    thumb_height = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} on {self.message_id}"
+
+    @property
+    def is_image(self) -> bool:
+        """Shown inline (its thumbnail) and served inline; anything else is
+        only ever a download."""
+        return bool(self.thumbnail) and self.content_type in IMAGE_TYPES
+
+    @property
+    def thumb_name(self) -> str:
+        """The name the thumbnail is served under: the file's, as WebP."""
+        stem = self.name.rsplit(".", 1)[0] if "." in self.name[1:] else self.name
+        return f"{stem}.webp"
+
+
+@receiver(post_delete, sender=Attachment)
+def attachment_files_delete(sender, instance: Attachment, **kwargs) -> None:
+    """The files go once the deletion is committed (a rolled back one keeps
+    them), however the row went: a deleted message, or a room or user
+    deleted with everything in it. A storage that fails then is logged, not
+    raised: the rows are gone either way."""
+    names = [field.name for field in (instance.file, instance.thumbnail) if field]
+    storage = instance.file.storage
+
+    def delete() -> None:
+        for name in names:
+            storage.delete(name)
+
+    transaction.on_commit(delete, robust=True)

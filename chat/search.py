@@ -1,5 +1,5 @@
 """Full-text search over the messages a user may see, on the database's own
-engine (the index: chat/migrations/0010_search.py).
+engine (the index: chat/migrations/0011_search.py).
 
 One selector, `message_search`, and one query syntax for both engines:
 words (all must match, in any order), "quoted phrases" (these words in

@@ -19,6 +19,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Cast, Coalesce, Concat, Lower, NullIf
 from django.http import Http404
@@ -27,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Profile
 from accounts.selectors import name_of, user_drawn
-from chat.models import Membership, Mention, Message, Reaction, Room
+from chat.models import Attachment, Membership, Mention, Message, Reaction, Room
 
 
 def rooms_visible_to(*, user: AbstractBaseUser) -> QuerySet[Room]:
@@ -77,9 +78,14 @@ def direct_room_find(*, user: AbstractBaseUser, other: AbstractBaseUser) -> Room
 
 
 def direct_refusal(*, user: AbstractBaseUser, other: AbstractBaseUser) -> str | None:
-    """Why `user` may not start a direct conversation with `other`, or None."""
+    """Why `user` may not start a direct conversation with `other`, or None.
+    A conversation that exists stays open to read, whoever left since."""
     if user.pk == other.pk:
         return _("A direct message needs someone else.")
+    if not other.is_active:
+        return _("%(name)s's account is closed: no new conversation can start.") % {
+            "name": other.get_username()
+        }
     return None
 
 
@@ -247,18 +253,46 @@ def _messages(room: Room) -> QuerySet[Message]:
     return room.messages.select_related("user__profile", "reply_to__user")
 
 
+def with_attachments(messages: list[Message]) -> list[Message]:
+    """`messages`, the attachments of those that have some fetched in one
+    query for all (prefetch_related, on the rows already read): a partial
+    then draws them with no query per message. A batch of messages without
+    attachments (Message.attachment_count) asks nothing more: the poll's
+    delivering path stays one query."""
+    having = [m for m in messages if m.attachment_count]
+    if having:
+        prefetch_related_objects(having, "attachments")
+    return messages
+
+
 def message_get(*, room: Room, message_id: int) -> Message:
     """A message of a room the caller already may see (room_get); 404
     otherwise."""
     try:
-        return _messages(room).get(pk=message_id)
+        message = _messages(room).get(pk=message_id)
     except Message.DoesNotExist:
         raise Http404("No such message.") from None
+    return with_attachments([message])[0]
 
 
 def message_find(*, room: Room, message_id: int) -> Message | None:
     """message_get, or None."""
-    return _messages(room).filter(pk=message_id).first()
+    return next(
+        iter(with_attachments(list(_messages(room).filter(pk=message_id)))), None
+    )
+
+
+def attachment_get(*, room: Room, attachment_id: int) -> Attachment:
+    """An attachment of a message of a room the caller already may see
+    (room_get); 404 otherwise. A deleted message has none."""
+    try:
+        return Attachment.objects.get(
+            pk=attachment_id,
+            message__room=room,
+            message__deleted_at__isnull=True,
+        )
+    except Attachment.DoesNotExist:
+        raise Http404("No such file.") from None
 
 
 def may_moderate(*, room: Room, user: AbstractBaseUser) -> bool:
@@ -364,7 +398,9 @@ class Page:
 def _page_before(qs: QuerySet[Message], size: int) -> Page:
     # Fetch one extra row to learn whether anything older exists.
     rows = list(qs.order_by("-id")[: size + 1])
-    return Page(messages=rows[:size][::-1], has_older=len(rows) > size)
+    return Page(
+        messages=with_attachments(rows[:size][::-1]), has_older=len(rows) > size
+    )
 
 
 def messages_latest(*, room: Room, size: int | None = None) -> Page:
@@ -404,7 +440,7 @@ def messages_around(*, room: Room, around: int, size: int | None = None) -> Page
     for message in newer[:1]:
         message.highlighted = message.id == around
     return Page(
-        messages=older[:n_older][::-1] + newer[:n_newer],
+        messages=with_attachments(older[:n_older][::-1] + newer[:n_newer]),
         has_older=len(older) > n_older,
         next_id=newer[n_newer].id if len(newer) > n_newer else None,
     )
@@ -431,7 +467,7 @@ def messages_newer(*, room: Room, after: int, size: int | None = None) -> Page:
     size = size or settings.CHAT_PAGE_SIZE
     rows = list(_messages(room).filter(id__gt=after).order_by("id")[: size + 1])
     return Page(
-        messages=rows[:size],
+        messages=with_attachments(rows[:size]),
         has_older=room.messages.filter(id__lte=after).exists(),
         next_id=rows[size].id if len(rows) > size else None,
     )
@@ -445,7 +481,7 @@ def messages_after(
     qs = _messages(room).filter(id__gt=after).order_by("id")
     if upto is not None:
         qs = qs.filter(id__lte=upto)
-    return list(qs[: limit or settings.CHAT_POLL_LIMIT])
+    return with_attachments(list(qs[: limit or settings.CHAT_POLL_LIMIT]))
 
 
 def changes_held(
@@ -454,10 +490,12 @@ def changes_held(
     """Messages a page holds (ids `start` to `after`) whose latest change is
     numbered after `since` and up to `newest`, in id order. Not limited: a
     page holds few, and each comes once however often it changed."""
-    return list(
-        _messages(room)
-        .filter(seq__gt=since, seq__lte=newest, id__gte=start, id__lte=after)
-        .order_by("id")
+    return with_attachments(
+        list(
+            _messages(room)
+            .filter(seq__gt=since, seq__lte=newest, id__gte=start, id__lte=after)
+            .order_by("id")
+        )
     )
 
 

@@ -4,6 +4,7 @@ them, and a template only hides what the service would refuse anyway."""
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
@@ -11,14 +12,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from chat import presence, selectors
+from chat import attachments, presence, selectors
 from chat.live import query
-from chat.models import Membership, Mention, Message, Reaction, Room
+from chat.models import Attachment, Membership, Mention, Message, Reaction, Room
 
 
 def _name_slug(name: str) -> str:
@@ -92,21 +95,30 @@ def message_create(
     author: AbstractBaseUser,
     content: str,
     reply_to: Message | None = None,
+    files: Sequence[UploadedFile] = (),
 ) -> Message:
     """Store what a user typed: "/me waves" becomes an action, @names of
     existing users are recorded as mentions. Sending to a public room one
     has not joined joins it first. `reply_to`: a message of the same room
-    this one answers (selectors.message_get found it)."""
+    this one answers (selectors.message_get found it). `files`: attached,
+    each checked by its content (chat.attachments: ValidationError naming
+    the file refused, and then nothing is stored); with files, the text may
+    be blank."""
     kind, content = _typed(content)
+    if not content.strip() and not files:
+        raise ValidationError(_("Type a message before sending."), code="blank")
     if reply_to is not None:
         if reply_to.room_id != room.pk:
             raise ValidationError(_("Reply to a message of this room."), code="reply")
         refusal = selectors.reply_refusal(message=reply_to)
         if refusal:
             raise ValidationError(refusal, code="reply")
+    attachments.check_count(list(files))
+    checked = [attachments.check(upload) for upload in files]
     if room.kind == Room.Kind.PUBLIC:
         room_join(room=room, user=author)
-    message = _message_insert(
+    message = _message_insert_with_files(
+        checked,
         room=room,
         user=author,
         kind=kind,
@@ -261,6 +273,57 @@ def _message_insert(**fields) -> Message:
         return message
 
 
+def _message_insert_with_files(checked: list[attachments.Checked], **fields) -> Message:
+    """_message_insert, and the message's attachments in the same
+    transaction: a poll sees the message with its files or not at all.
+    The files are written to storage first, outside the transaction (the
+    room's lock is not held while they upload to a remote storage), under
+    random names; if the message is not stored, they are deleted."""
+    if not checked:
+        return _message_insert(**fields)
+    field = Attachment._meta.get_field("file")
+    storage = field.storage
+    owner = Attachment(message=Message(room_id=fields["room"].pk))
+    rows, stored = [], []
+    try:
+        for item in checked:
+            # 128 random bits: the name says nothing of the message or file.
+            token = secrets.token_urlsafe(16)
+            row = Attachment(
+                name=item.name,
+                content_type=item.content_type,
+                size=item.size,
+                width=item.width,
+                height=item.height,
+                thumb_width=item.thumb_width,
+                thumb_height=item.thumb_height,
+            )
+            item.upload.seek(0)
+            row.file.name = storage.save(
+                field.generate_filename(owner, f"{token}.{item.extension}"),
+                item.upload,
+            )
+            stored.append(row.file.name)
+            if item.thumbnail is not None:
+                name = f"{token}.thumb.{attachments.THUMBNAIL_EXTENSION}"
+                row.thumbnail.name = storage.save(
+                    field.generate_filename(owner, name),
+                    ContentFile(item.thumbnail),
+                )
+                stored.append(row.thumbnail.name)
+            rows.append(row)
+        with transaction.atomic():
+            message = _message_insert(**fields, attachment_count=len(rows))
+            for row in rows:
+                row.message = message
+            Attachment.objects.bulk_create(rows)
+    except BaseException:
+        for name in stored:  # nothing refers to them
+            storage.delete(name)
+        raise
+    return message
+
+
 # Consecutive messages of one author closer than this share one header.
 GROUP_WINDOW = timedelta(minutes=5)
 
@@ -351,8 +414,9 @@ def message_edit(
 def message_delete(*, message: Message, deleter: AbstractBaseUser) -> Message:
     """Delete a message: its author, the room's creator or a staff user may
     (selectors.message_delete_refusal). It stays as a tombstone, its text,
-    mentions and reactions gone, so cursors and open pages keep their
-    place; every page polling the room shows the tombstone."""
+    mentions, reactions and attachments (rows and files) gone, so cursors
+    and open pages keep their place; every page polling the room shows the
+    tombstone."""
     refusal = selectors.message_delete_refusal(message=message, user=deleter)
     if refusal:
         raise PermissionDenied(refusal)
@@ -365,8 +429,11 @@ def message_delete(*, message: Message, deleter: AbstractBaseUser) -> Message:
             deleted_at=timezone.now(),
             deleted_by=deleter,
             reactions_seen=[],
+            attachment_count=0,
         )
         Reaction.objects.filter(message=message).delete()
+        # Their files go once this commits (models.attachment_files_delete).
+        Attachment.objects.filter(message=message).delete()
         _successor_regroup(message)
     return message
 
@@ -456,15 +523,15 @@ def direct_room_get_or_create(
     *, user: AbstractBaseUser, other: AbstractBaseUser
 ) -> Room:
     """The one direct conversation of two users, created on first use."""
-    refusal = selectors.direct_refusal(user=user, other=other)
-    if refusal:
-        raise ValidationError(refusal, code="self")
     low, high = sorted([user, other], key=lambda u: u.pk)
     key = f"{low.pk}:{high.pk}"
     try:
         return Room.objects.get(dm_key=key)
     except Room.DoesNotExist:
         pass
+    refusal = selectors.direct_refusal(user=user, other=other)
+    if refusal:
+        raise ValidationError(refusal, code="refused")
     try:
         with transaction.atomic():
             room = Room.objects.create(

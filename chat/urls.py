@@ -2,6 +2,7 @@ from django.urls import path
 
 from chat.views import (
     direct,
+    files,
     members,
     mentions,
     message,
@@ -43,6 +44,16 @@ urlpatterns = [
         name="reactions",
     ),
     path("rooms/<slug:slug>/compose/", messages.compose, name="compose"),
+    path(
+        "rooms/<slug:slug>/files/<int:attachment_id>/<str:name>",
+        files.attachment,
+        name="attachment",
+    ),
+    path(
+        "rooms/<slug:slug>/files/<int:attachment_id>/thumb/<str:name>",
+        files.thumbnail,
+        name="attachment_thumb",
+    ),
     path("rooms/<slug:slug>/members/", members.member_add, name="member_add"),
     path("rooms/<slug:slug>/join/", rooms.room_join, name="join"),
     path("rooms/<slug:slug>/leave/", rooms.room_leave, name="leave"),

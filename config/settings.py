@@ -320,10 +320,11 @@ STORAGES = {
     },
 }
 
-# --- Uploaded files (avatars) ---
+# --- Uploaded files (avatars, attachments) ---
 
-# Served by accounts.views.avatar (logged-in users only), never as plain
-# files: MEDIA_URL is Django's default and nothing maps it.
+# Served by accounts.views.avatar (logged-in users only) and
+# chat.views.files (those who may read the room), never as plain files:
+# MEDIA_URL is Django's default and nothing maps it.
 MEDIA_ROOT = os.environ.get("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media"))
 MEDIA_URL = "media/"
 # An avatar upload larger than this many bytes is refused before it is read.
@@ -335,6 +336,24 @@ ACCOUNTS_AVATAR_MAX_BYTES = int(
 ACCOUNTS_AVATAR_MAX_PIXELS = int(
     os.environ.get("ACCOUNTS_AVATAR_MAX_PIXELS", str(40_000_000))
 )
+
+# --- Attachments (chat/attachments.py) ---
+
+# Files sent with a message: at most this many bytes each, this many per
+# message. Their type is read from their content: images (PNG, JPEG, GIF,
+# WebP) are shown inline as thumbnails; PDF, ZIP (office documents too),
+# gzip and UTF-8 text are offered as downloads; anything else is refused.
+# Served by chat.views.files to those who may read the room, never as plain
+# files.
+CHAT_UPLOAD_MAX_BYTES = int(
+    os.environ.get("CHAT_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))
+)
+CHAT_UPLOAD_MAX_FILES = int(os.environ.get("CHAT_UPLOAD_MAX_FILES", "10"))
+# An image of more pixels than this is refused before it is decoded (a
+# decompression bomb: a small file claiming to be a huge picture).
+CHAT_UPLOAD_MAX_PIXELS = int(os.environ.get("CHAT_UPLOAD_MAX_PIXELS", str(40_000_000)))
+# The inline picture: at most this wide and high, the ratio kept.
+CHAT_THUMBNAIL_SIZE = (1200, 800)
 
 # --- Chat ---
 

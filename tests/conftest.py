@@ -36,7 +36,8 @@ def _clear_cache():
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path_factory):
-    """Uploads (avatars) go to a fresh folder per test, never MEDIA_ROOT."""
+    """Uploads (avatars, attachments) go to a fresh folder per test, never
+    MEDIA_ROOT."""
     folder = tmp_path_factory.mktemp("media")
     settings.MEDIA_ROOT = str(folder)
     return folder

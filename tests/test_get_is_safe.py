@@ -58,6 +58,14 @@ def test_no_get_changes_a_row(user, make_user, make_messages):
     said = make_messages(lobby, 3, author=bob)
     services.reaction_toggle(message=said[0], user=bob, emoji="👍")
     bobs = accounts.avatar_set(user=bob, upload=png_upload())
+    # A picture sent under the avatar's file name: `name` then fits both
+    # URLs (the thumbnail's is the same name, as WebP), and both serve.
+    name = os.path.basename(bobs.avatar.name)
+    picture = png_upload()
+    picture.name = name
+    sent = services.message_create(
+        room=lobby, author=bob, content="", files=[picture]
+    ).attachments.get()
     values = {
         "message_id": str(said[0].pk),
         "slug": lobby.slug,
@@ -66,7 +74,8 @@ def test_no_get_changes_a_row(user, make_user, make_messages):
         "content_type_id": str(ContentType.objects.get_for_model(Room).pk),
         "id": str(bob.pk),
         "user_id": str(bob.pk),  # his avatar
-        "name": os.path.basename(bobs.avatar.name),
+        "name": name,
+        "attachment_id": str(sent.pk),
         "app_label": "chat",
         "url": "nowhere/",
         "pattern_template_name": "chat/partials/message.html",
@@ -91,6 +100,11 @@ def test_no_get_changes_a_row(user, make_user, make_messages):
     plain, htmx = Client(), Client(headers={"HX-Request": "true"})
     for client in (plain, htmx):
         client.force_login(alice)
+    for url in (
+        f"/rooms/lobby/files/{sent.pk}/{name}",
+        f"/rooms/lobby/files/{sent.pk}/thumb/{name}",
+    ):
+        assert url in urls and plain.get(url).status_code == 200, url
     before = snapshot(alice)
     for url in urls:
         for query in queries if url.startswith(("/rooms/", "/api/")) else [""]:

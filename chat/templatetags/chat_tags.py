@@ -321,3 +321,85 @@ def appearance(user) -> str:
     from accounts.selectors import appearance_key
 
     return appearance_key(user)
+
+
+@dataclass(frozen=True)
+class AttachmentDrawn:
+    """An attachment as attachments.html draws it."""
+
+    id: int
+    name: str
+    size: int
+    is_image: bool
+    url: str
+    thumb_url: str
+    # The size it is drawn at: the thumbnail fitted in ATTACHMENT_BOX, its
+    # ratio kept (narrower screens shrink it further, still in ratio).
+    width: int | None
+    height: int | None
+    label: str  # a document's badge: PDF, ZIP, GZ, TXT
+    kind: str  # what a document is, in words
+
+
+# Pictures are drawn at most this wide and high in the log (CSS pixels);
+# their thumbnails have more pixels than that, for sharp screens.
+ATTACHMENT_BOX = (480, 320)
+
+
+def _fitted(width, height) -> tuple[int | None, int | None]:
+    if not width or not height:
+        return None, None
+    scale = min(1, ATTACHMENT_BOX[0] / width, ATTACHMENT_BOX[1] / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _file_kinds() -> dict[str, tuple[str, str]]:
+    # content type -> (badge, what it is); gettext at each drawing (language)
+    return {
+        "application/pdf": ("PDF", _("PDF document")),
+        "application/zip": ("ZIP", _("ZIP archive")),
+        "application/gzip": ("GZ", _("gzip archive")),
+        "text/plain": ("TXT", _("Text file")),
+    }
+
+
+@register.simple_tag
+def message_attachments(message, room) -> list[AttachmentDrawn]:
+    """A message's attachments with their URLs, as selectors.with_attachments
+    fetched them (no query); or the sample data's `attachments` in the
+    pattern library (each may give its `url` and `thumb_url`)."""
+    if isinstance(message, dict):
+        rows = message.get("attachments") or []
+    else:
+        rows = message.attachments.all()
+    slug = _field(room, "slug")
+    drawn = []
+    for row in rows:
+        pk, name = _field(row, "id"), _field(row, "name")
+        is_image = bool(_field(row, "is_image"))
+        thumb_name = _field(row, "thumb_name") if is_image else ""
+        shown = _fitted(_field(row, "thumb_width"), _field(row, "thumb_height"))
+        label, kind = _file_kinds().get(
+            _field(row, "content_type"), ("FILE", _("File"))
+        )
+        drawn.append(
+            AttachmentDrawn(
+                id=pk,
+                name=name,
+                size=_field(row, "size"),
+                is_image=is_image,
+                url=(isinstance(row, dict) and row.get("url"))
+                or reverse("chat:attachment", args=[slug, pk, name]),
+                thumb_url=(
+                    (isinstance(row, dict) and row.get("thumb_url"))
+                    or reverse("chat:attachment_thumb", args=[slug, pk, thumb_name])
+                    if is_image
+                    else ""
+                ),
+                width=shown[0],
+                height=shown[1],
+                label=label,
+                kind=kind,
+            )
+        )
+    return drawn

@@ -24,10 +24,10 @@ def direct_message(request: HtmxHttpRequest, username: str) -> HttpResponse:
         except ValidationError as error:
             return bad_request(error.messages[0])
         return see_other(room)
-    refusal = selectors.direct_refusal(user=request.user, other=other)
-    if refusal:
-        return bad_request(refusal)
     room = selectors.direct_room_find(user=request.user, other=other)
     if room is not None:
         return redirect(room)
+    refusal = selectors.direct_refusal(user=request.user, other=other)
+    if refusal:
+        return bad_request(refusal)
     return render(request, "chat/direct.html", {"other": other})

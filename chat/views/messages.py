@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -372,7 +373,8 @@ def _changes_context(
 def _message_send(
     request: HtmxHttpRequest, room: Room, *, cursor: Cursor
 ) -> HttpResponse:
-    form = MessageForm(request.POST)
+    # Multipart (files attached) or not: the same form.
+    form = MessageForm(request.POST, request.FILES)
     status = 400
     # Every field is cleaned, so the message answered is found even when the
     # text is refused: the form shown again with the error stays a reply.
@@ -383,22 +385,22 @@ def _message_send(
     ):
         form.add_error(None, ratelimit.SLOW_DOWN)
         status = 429
-    if not form.is_valid():
-        if not request.htmx:
-            return render_room(
-                request, room, form=form, replying_to=reply_to, status=status
+    message = None
+    if form.is_valid():
+        try:
+            message = services.message_create(
+                room=room,
+                author=request.user,
+                content=form.cleaned_data["content"],
+                reply_to=reply_to,
+                files=form.cleaned_data["files"],
             )
-        context = viewer_room_context(request, room, form=form, replying_to=reply_to)
-        response = render(
-            request, "chat/partials/send_form.html", context, status=status
-        )
-        return reswap(retarget(response, "#send-form"), "outerHTML")
-    message = services.message_create(
-        room=room,
-        author=request.user,
-        content=form.cleaned_data["content"],
-        reply_to=reply_to,
-    )
+        except ValidationError as error:
+            # A file refused by its content, mostly: said where a blank
+            # message is (the form's own checks catch the rest first).
+            form.add_error(_SEND_FIELDS.get(error.code, "files"), error)
+    if message is None:
+        return _send_refused(request, room, form, reply_to, status)
     if not request.htmx:
         return see_other(room)
     # The sender's message plus whatever changed since their last poll, so
@@ -433,6 +435,28 @@ def _message_send(
         ),
     )
     return render(request, "chat/partials/messages.html", context)
+
+
+# The form field a refusal of services.message_create is about.
+_SEND_FIELDS = {"blank": "content", "reply": "reply_to"}
+
+
+def _send_refused(
+    request: HtmxHttpRequest,
+    room: Room,
+    form: MessageForm,
+    reply_to: Message | None,
+    status: int,
+) -> HttpResponse:
+    """The send form again with its error: the room page without script,
+    the form alone, in place, for htmx."""
+    if not request.htmx:
+        return render_room(
+            request, room, form=form, replying_to=reply_to, status=status
+        )
+    context = viewer_room_context(request, room, form=form, replying_to=reply_to)
+    response = render(request, "chat/partials/send_form.html", context, status=status)
+    return reswap(retarget(response, "#send-form"), "outerHTML")
 
 
 def _reply_to(room: Room, form: MessageForm) -> Message | None:

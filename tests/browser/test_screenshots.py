@@ -41,7 +41,10 @@ LUMINANCE = """
 @pytest.fixture
 def lived_in(user, other_user, make_user, make_room, room, conversation):
     """alice's sidebar with more than General: a room with unread messages
-    and a mention, and direct conversations with bob and carol."""
+    and a mention, and direct conversations with bob and carol; General ends
+    with two messages of bob's in a row, drawn as one group."""
+    for text in ("Thanks! The error rate is flat too.", "Closing the incident."):
+        services.message_create(room=room, author=other_user, content=text)
     design = make_room("Design")
     for text in ("New icons are up", "@alice thoughts on the blue?"):
         services.message_create(room=design, author=other_user, content=text)
@@ -61,7 +64,8 @@ def test_screenshot(open_tab, user, other_user, room, lived_in, name, tmp_path):
     page = alice.page
     expect(page.locator("#presence .present-user")).to_have_count(2, timeout=4_000)
     log = page.locator("#messages")
-    expect(log.locator("[data-kind=message], [data-kind=action]")).to_have_count(5)
+    expect(log.locator("[data-kind=message], [data-kind=action]")).to_have_count(7)
+    expect(log.locator(".message-grouped")).to_have_count(1)
     expect(log.locator(".reaction")).to_have_count(2)
     expect(log.locator(".reply-quote")).to_be_visible()
     expect(page.locator("#send-form")).to_be_in_viewport()

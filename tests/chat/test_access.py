@@ -4,9 +4,9 @@ The rule is stated once (chat.selectors.rooms_visible_to); the empty poll's
 hand-written query (chat/live/query.py) checks what a grant issued under it
 depends on. Each case here starts with a viewer who had access and a poller
 grant, changes one thing, and asks every way in: the ORM selector, the page,
-the full poll, the API, a send, and the grant-carrying poll, empty and
-delivering. A new rule (bans, say) is a new case: any path that misses it
-fails here.
+the full poll, the API, a send, an attachment's file, and the grant-carrying
+poll, empty and delivering. A new rule (bans, say) is a new case: any path
+that misses it fails here.
 """
 
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from django.test import Client
 
 from chat import presence, selectors, services
 from chat.models import Membership, Message, Room
+from tests.accounts.images import png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -158,6 +159,23 @@ def test_the_full_paths(case):
             assert refused(response, world.answer)
         assert api.status_code == (404 if world.answer == "404" else 401)
         assert Message.objects.count() == before
+
+
+def test_the_files(case):
+    """An attachment and its thumbnail follow the rule of the room they
+    were sent in, the URL known or not."""
+    world, _url, visible = case
+    sent = services.message_create(
+        room=world.room, author=world.author, content="", files=[png_upload()]
+    )
+    attachment = sent.attachments.get()
+    base = f"/rooms/{world.room.slug}/files/{attachment.pk}"
+    for url in (f"{base}/{attachment.name}", f"{base}/thumb/{attachment.thumb_name}"):
+        response = world.client.get(url)
+        if visible:
+            assert response.status_code == 200, url
+        else:
+            assert refused(response, world.answer), url
 
 
 def test_presence_is_recorded_only_for_a_grant_that_counts(case):

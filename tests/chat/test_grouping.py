@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from accounts import services as profiles
 from accounts.models import Profile
 from chat import services
 from chat.models import Message
+from tests.accounts.images import png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -279,13 +281,20 @@ def test_a_new_display_name_is_drawn_afresh(
     theirs = say(room, user, "theirs")
     bobs = client_for(bob)
 
+    def drawn():
+        return article(soup(bobs.get(room.get_absolute_url())), theirs)
+
     def author():
-        page = soup(bobs.get(room.get_absolute_url()))
-        return article(page, theirs).select_one(".message-author").get_text()
+        return drawn().select_one(".message-author").get_text()
 
     assert author() == "alice"
     Profile.objects.create(user=user, display_name="Al")
     assert author() == "Al"
+    profiles.profile_update(user=user, display_name="Alice Liddell")
+    assert author() == "Alice Liddell"
+    assert drawn().select_one(".message-avatar img.avatar") is None
+    profiles.avatar_set(user=user, upload=png_upload())
+    assert drawn().select_one(".message-avatar img.avatar") is not None
 
 
 # --- the "New messages" divider ---------------------------------------------

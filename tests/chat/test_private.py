@@ -159,6 +159,25 @@ def test_dm_with_unknown_user_is_404_and_with_self_is_400(auth_client, user):
     assert not Room.objects.exists()
 
 
+def test_no_new_dm_with_a_closed_account_but_an_old_one_stays_open(
+    auth_client, make_user, other_user, soup
+):
+    auth_client.post(f"/dm/{other_user.username}/")
+    room = Room.objects.get(kind=Room.Kind.DIRECT)
+    carol = make_user("carol")
+    for closed in (other_user, carol):
+        closed.is_active = False
+        closed.save()
+    # bob's conversation was started before: it still opens.
+    assert auth_client.get("/dm/bob/")["Location"] == f"/rooms/{room.slug}/"
+    assert auth_client.post("/dm/bob/")["Location"] == f"/rooms/{room.slug}/"
+    # carol's would be new: refused with the reason, and nothing stored.
+    for response in (auth_client.get("/dm/carol/"), auth_client.post("/dm/carol/")):
+        assert response.status_code == 400
+        assert "carol's account is closed" in soup(response).get_text()
+    assert Room.objects.filter(kind=Room.Kind.DIRECT).count() == 1
+
+
 def test_dm_requires_login(client, other_user):
     assert client.get(f"/dm/{other_user.username}/").status_code == 302
     assert client.post(f"/dm/{other_user.username}/").status_code == 302

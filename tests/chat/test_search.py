@@ -403,7 +403,7 @@ def test_the_queries_sent_to_the_engines_quote_every_word():
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's triggers")
 def test_sqlite_keeps_its_triggers():
     """A migration that makes SQLite rebuild chat_message drops its
-    triggers: it must create them again (chat/migrations/0010_search.py)."""
+    triggers: it must create them again (chat/migrations/0011_search.py)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT name FROM sqlite_master WHERE type = 'trigger' "

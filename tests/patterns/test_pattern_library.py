@@ -71,6 +71,9 @@ def test_the_designers_states_are_all_there():
         "search_some",
         "search_no_match",
         "search_error",
+        "message_with_image",
+        "message_with_file",
+        "send_form_upload_error",
     }
 
 
@@ -315,3 +318,17 @@ def test_search_states_show_what_they_say(client):
     assert page.select_one("#search-page-form #search-page-q")["value"] == "deploy"
     assert page.select_one("#search-room[checked]")["value"] == "general"
     assert page.select_one("#result-311 mark").get_text() == "deploy"
+
+
+def test_the_attachment_states_show_what_they_say(client):
+    image = render(client, "patterns/states/message_with_image.html")
+    thumb = image.select_one("article .attachments a.attachment-image img")
+    assert "attachment-thumb" in thumb["class"] and thumb["alt"] == "whiteboard.jpg"
+    assert (thumb["width"], thumb["height"]) == ("240", "160")
+    files = render(client, "patterns/states/message_with_file.html")
+    names = [n.get_text() for n in files.select(".attachment-file .attachment-name")]
+    assert names[0] == "Release notes 48.pdf" and len(names) == 2
+    assert files.select_one(".attachment-type").get_text() == "PDF document"
+    error = render(client, "patterns/states/send_form_upload_error.html")
+    assert "cannot be sent" in error.select_one("#send-error").get_text()
+    assert error.select_one("#send-files")["aria-invalid"] == "true"

@@ -108,7 +108,7 @@ def run(statements: dict[str, list[str]]):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("chat", "0009_message_neighbours"),
+        ("chat", "0010_attachments"),
     ]
 
     operations = [

@@ -1,0 +1,768 @@
+"""Attachments: checked by their content, thumbnails made clean and
+upright, sent with or without text (with or without script), served only to
+those who may read the room with headers that let nothing run, drawn with
+no query per message, gone from storage with their message."""
+
+import gzip
+import io
+import json
+import struct
+import zipfile
+import zlib
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
+from PIL import Image
+
+from chat import attachments, selectors, services
+from chat.models import Attachment, Message
+from tests.accounts.images import image_bytes, upload
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+SCRIPT = b"<script>alert(document.cookie)</script>\n"
+HTML = b"<!doctype html><html><body><script>alert(1)</script></body></html>\n"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>\n'
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" * 8
+
+
+def send_url(room) -> str:
+    return f"/rooms/{room.slug}/messages/"
+
+
+def zip_bytes() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    return out.getvalue()
+
+
+def png(name: str = "picture.png", **kwargs):
+    return upload(image_bytes("PNG", **kwargs), name=name)
+
+
+def send(room, author, *files, content: str = "") -> Message:
+    return services.message_create(
+        room=room, author=author, content=content, files=list(files)
+    )
+
+
+def stored() -> list[str]:
+    """Every file in storage, under attachments/."""
+    found = []
+
+    def walk(folder: str) -> None:
+        folders, files = default_storage.listdir(folder)
+        found.extend(f"{folder}/{name}" for name in files)
+        for sub in folders:
+            walk(f"{folder}/{sub}")
+
+    if default_storage.exists("attachments"):
+        walk("attachments")
+    return sorted(found)
+
+
+def opened(field) -> Image.Image:
+    with default_storage.open(field.name, "rb") as handle:
+        image = Image.open(io.BytesIO(handle.read()))
+        image.load()
+    return image
+
+
+def file_url(attachment: Attachment) -> str:
+    room = attachment.message.room
+    return f"/rooms/{room.slug}/files/{attachment.pk}/{attachment.name}"
+
+
+def thumb_url(attachment: Attachment) -> str:
+    room = attachment.message.room
+    return f"/rooms/{room.slug}/files/{attachment.pk}/thumb/{attachment.thumb_name}"
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+# --- What a file is: its content, never its name -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type"),
+    [
+        ("PNG", "image/png"),
+        ("JPEG", "image/jpeg"),
+        ("GIF", "image/gif"),
+        ("WEBP", "image/webp"),
+    ],
+)
+def test_each_image_format_is_an_image_with_a_webp_thumbnail(
+    room, user, fmt, content_type
+):
+    message = send(room, user, upload(image_bytes(fmt, size=(60, 40)), name="x"))
+    attachment = message.attachments.get()
+    assert attachment.content_type == content_type and attachment.is_image
+    assert (attachment.width, attachment.height) == (60, 40)
+    thumbnail = opened(attachment.thumbnail)
+    assert thumbnail.format == "WEBP" and thumbnail.size == (60, 40)
+    assert (attachment.thumb_width, attachment.thumb_height) == (60, 40)
+    assert attachment.file.name.startswith(f"attachments/{room.pk}/")
+
+
+def test_a_png_renamed_txt_is_an_image(room, user):
+    renamed = upload(image_bytes("PNG"), name="notes.txt", content_type="text/plain")
+    attachment = send(room, user, renamed).attachments.get()
+    assert attachment.content_type == "image/png" and attachment.is_image
+    assert attachment.name == "notes.txt"  # shown as sent
+    assert attachment.file.name.endswith(".png")  # stored as what it is
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        (PDF, "application/pdf"),
+        (zip_bytes(), "application/zip"),
+        (gzip.compress(b"log line\n" * 50), "application/gzip"),
+        ("Grüße, naïve café ☕\r\n\ttabbed\n".encode(), "text/plain"),
+    ],
+)
+def test_documents_are_known_by_their_content(room, user, data, content_type):
+    sent = upload(data, name="whatever.bin", content_type="image/png")
+    attachment = send(room, user, sent).attachments.get()
+    assert attachment.content_type == content_type
+    assert not attachment.is_image and not attachment.thumbnail
+    assert attachment.size == len(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [(SCRIPT, "cute-cat.png"), (HTML, "page.html"), (SVG, "logo.svg")],
+)
+def test_markup_and_scripts_are_text_never_images(room, user, data, name):
+    sent = upload(data, name=name, content_type="image/png")
+    attachment = send(room, user, sent).attachments.get()
+    assert attachment.content_type == "text/plain"
+    assert not attachment.is_image and not attachment.thumbnail
+
+
+@pytest.mark.parametrize(
+    "data",
+    [EXE, b"\x00\x01\x02binary", b"\xff\xfe\xfd not utf-8", b"ok\x1b[31m"],
+)
+def test_other_files_are_refused_and_nothing_is_stored(room, user, data):
+    with pytest.raises(ValidationError) as refused:
+        send(room, user, png(), upload(data, name="setup.exe"), content="here")
+    assert "“setup.exe” cannot be sent" in refused.value.messages[0]
+    assert not Message.objects.filter(kind="message").exists()
+    assert Attachment.objects.count() == 0 and stored() == []
+
+
+def test_a_broken_image_is_refused(room, user):
+    cut = image_bytes("JPEG", size=(200, 200), colour="blue")[:300]
+    with pytest.raises(ValidationError, match="looks like an image but cannot be"):
+        send(room, user, upload(cut, name="cut.jpg"))
+    assert stored() == []
+
+
+def test_too_many_pixels_is_refused(room, user, settings):
+    settings.CHAT_UPLOAD_MAX_PIXELS = 100 * 100
+    with pytest.raises(ValidationError, match="too many pixels"):
+        send(room, user, png(size=(101, 100)))
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header says it is width x height."""
+    data = image_bytes("PNG", size=(1, 1))
+    ihdr = struct.pack(">II", width, height) + data[24:29]
+    chunk = b"IHDR" + ihdr
+    return data[:12] + chunk + struct.pack(">I", zlib.crc32(chunk)) + data[33:]
+
+
+def test_a_decompression_bomb_is_a_400_in_the_form(htmx_client, room, settings, soup):
+    settings.CHAT_UPLOAD_MAX_PIXELS = 10**12  # then Pillow's own limit
+    bomb = upload(_png_claiming(100_000, 100_000), name="bomb.png")
+    response = htmx_client.post(send_url(room), {"content": "", "files": [bomb]})
+    assert response.status_code == 400
+    error = soup(response).select_one("#send-error").get_text(strip=True)
+    assert error == "“bomb.png” looks like an image but cannot be read."
+    assert Attachment.objects.count() == 0 and stored() == []
+
+
+def test_names_are_cleaned_of_paths_and_invisible_characters():
+    assert attachments.clean_name("C:\\Users\\me\\invoice.pdf") == "invoice.pdf"
+    assert attachments.clean_name("../../etc/passwd") == "passwd"
+    assert attachments.clean_name("invoice\u202efdp.exe") == "invoicefdp.exe"
+    assert attachments.clean_name("a\x00b\nc.txt") == "abc.txt"
+    assert attachments.clean_name("..") == "file"
+    assert attachments.clean_name("") == "file"
+    long = attachments.clean_name("x" * 400 + ".jpeg")
+    assert len(long) == 255 and long.endswith(".jpeg")
+
+
+# --- Thumbnails: upright, small, no metadata --------------------------------
+
+
+def _photo_on_its_side() -> bytes:
+    """A 300x200 JPEG, top half red and bottom half blue, whose EXIF says
+    "rotate 90° clockwise to view" (orientation 6), with a camera name."""
+    image = Image.new("RGB", (300, 200), "red")
+    image.paste((0, 0, 255), (0, 100, 300, 200))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    exif[0x010F] = "SecretCam"  # Make
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes(), quality=95)
+    return out.getvalue()
+
+
+def test_the_thumbnail_is_turned_upright_and_has_no_metadata(room, user):
+    photo = _photo_on_its_side()
+    assert b"SecretCam" in photo
+    attachment = send(room, user, upload(photo, name="p.jpg")).attachments.get()
+    # Upright it is 200 wide and 300 high.
+    assert (attachment.width, attachment.height) == (200, 300)
+    thumbnail = opened(attachment.thumbnail)
+    assert thumbnail.size == (200, 300)
+    assert not thumbnail.getexif()
+    pixels = thumbnail.convert("RGB")
+    # Turned clockwise: the red top is now on the right, the blue on the left.
+    left, right = pixels.getpixel((20, 150)), pixels.getpixel((180, 150))
+    assert left[2] > 200 and left[0] < 60, left
+    assert right[0] > 200 and right[2] < 60, right
+    with default_storage.open(attachment.thumbnail.name, "rb") as handle:
+        data = handle.read()
+    assert b"SecretCam" not in data and b"Exif" not in data
+
+
+@pytest.mark.parametrize(
+    ("size", "thumb"),
+    [
+        ((3000, 1000), (1200, 400)),
+        ((1000, 2000), (400, 800)),
+        ((1200, 800), (1200, 800)),
+        ((100, 50), (100, 50)),  # never enlarged
+    ],
+)
+def test_the_thumbnail_is_at_most_1200_by_800_keeping_the_ratio(
+    room, user, size, thumb
+):
+    attachment = send(room, user, png(size=size)).attachments.get()
+    assert opened(attachment.thumbnail).size == thumb
+    assert (attachment.thumb_width, attachment.thumb_height) == thumb
+    assert (attachment.width, attachment.height) == size
+
+
+def test_a_picture_is_drawn_fitted_in_480_by_320_keeping_the_ratio(
+    htmx_client, room, user, soup
+):
+    """The <img> says the size it is drawn at, so nothing moves as it loads;
+    its thumbnail has more pixels, for sharp screens."""
+    wide = send(room, user, png(size=(3000, 1000)))
+    tall = send(room, user, png(size=(300, 900)))
+    for message, drawn in ((wide, ("480", "160")), (tall, ("107", "320"))):
+        response = htmx_client.get(f"/rooms/{room.slug}/messages/{message.pk}/")
+        thumb = soup(response).select_one("img.attachment-thumb")
+        assert (thumb["width"], thumb["height"]) == drawn
+
+
+# --- Sending --------------------------------------------------------------------
+
+
+def test_the_send_form_posts_multipart_with_a_labelled_file_input(
+    auth_client, room, soup
+):
+    form = soup(auth_client.get(f"/rooms/{room.slug}/")).select_one("#send-form")
+    assert form["enctype"] == "multipart/form-data"
+    assert form["hx-encoding"] == "multipart/form-data"
+    field = form.select_one("input#send-files[type=file][name=files]")
+    assert field is not None and field.has_attr("multiple")
+    assert form.select_one("label[for=send-files]").get_text(strip=True)
+    assert form["hx-indicator"] == "#send-busy"
+    assert form.select_one("#send-busy") is not None
+    assert "input[name='files']" in form["hx-disabled-elt"]
+    # Queued behind polls, never replacing one (see the htmx notes).
+    assert form["hx-sync"] == "#messages:queue first"
+
+
+def test_a_message_of_files_alone_is_sent_and_drawn(htmx_client, room, user, soup):
+    pdf = upload(PDF, name="notes.pdf", content_type="application/pdf")
+    response = htmx_client.post(
+        send_url(room), {"content": "", "files": [png(size=(80, 60)), pdf]}
+    )
+    assert response.status_code == 200
+    message = Message.objects.get(kind="message")
+    assert message.content == "" and message.attachment_count == 2
+    page = soup(response)
+    article = page.select_one(f"#message-{message.pk}")
+    image, card = article.select(".attachments > li")
+    [picture] = Attachment.objects.filter(content_type="image/png")
+    link = image.select_one("a.attachment-image")
+    assert link["href"] == file_url(picture)
+    thumb = link.select_one("img.attachment-thumb")
+    assert thumb["src"] == thumb_url(picture)
+    assert (thumb["width"], thumb["height"]) == ("80", "60")
+    assert thumb["alt"] == "picture.png"
+    assert card.select_one(".attachment-file .attachment-name").get_text() == (
+        "notes.pdf"
+    )
+    assert card.select_one(".attachment-size").get_text() == f"{len(PDF)}\xa0bytes"
+    assert card.select_one(".attachment-type").get_text() == "PDF document"
+    # The form comes back empty, ready for the next message.
+    assert page.select_one("#send-form")["hx-swap-oob"] == "true"
+
+
+def test_a_plain_multipart_post_sends_and_redirects_303(auth_client, room):
+    response = auth_client.post(send_url(room), {"content": "look", "files": [png()]})
+    assert response.status_code == 303
+    assert response["Location"] == f"/rooms/{room.slug}/"
+    assert Message.objects.get(content="look").attachments.count() == 1
+
+
+def test_nothing_and_no_files_is_still_the_blank_error(htmx_client, room, soup):
+    response = htmx_client.post(send_url(room), {"content": " ", "files": []})
+    assert response.status_code == 400
+    error = soup(response).select_one("#send-error").get_text(strip=True)
+    assert error == "Type a message before sending."
+
+
+def test_a_refused_file_is_the_inline_400_with_htmx(htmx_client, room, settings, soup):
+    settings.CHAT_UPLOAD_MAX_BYTES = 1000
+    big = image_bytes("PNG", size=(200, 200), colour=None, compress_level=0)
+    assert len(big) > 1000
+    response = htmx_client.post(
+        send_url(room),
+        {"content": "see this", "after": 0, "files": [upload(big, name="big.png")]},
+    )
+    assert response.status_code == 400
+    assert response["HX-Retarget"] == "#send-form"
+    assert response["HX-Reswap"] == "outerHTML"
+    page = soup(response)
+    error = page.select_one("#send-form #send-error").get_text(strip=True)
+    assert error == "“big.png” is too large: files are at most 1000\xa0bytes."
+    field = page.select_one("#send-files")
+    assert field["aria-invalid"] == "true"
+    assert field["aria-describedby"] == "send-error"
+    # What was typed stays; nothing was stored.
+    assert page.select_one("#send-content")["value"] == "see this"
+    assert page.select("#poller") == []
+    assert not Message.objects.filter(kind="message").exists()
+    assert stored() == []
+
+
+def test_a_refused_file_is_the_room_page_with_the_error_without_script(
+    auth_client, room, soup
+):
+    response = auth_client.post(
+        send_url(room), {"content": "", "files": [upload(EXE, name="setup.exe")]}
+    )
+    assert response.status_code == 400
+    page = soup(response)
+    assert page.select_one("#messages") is not None
+    error = page.select_one("#send-form #send-error").get_text(strip=True)
+    assert error.startswith("“setup.exe” cannot be sent")
+    assert Attachment.objects.count() == 0 and stored() == []
+
+
+def test_too_many_files_are_refused(htmx_client, room, settings, soup):
+    settings.CHAT_UPLOAD_MAX_FILES = 2
+    response = htmx_client.post(
+        send_url(room), {"content": "", "files": [png(), png(), png()]}
+    )
+    assert response.status_code == 400
+    error = soup(response).select_one("#send-error").get_text(strip=True)
+    assert error == "Send at most 2 files with one message."
+    assert stored() == []
+
+
+def test_files_stored_for_a_message_that_fails_are_deleted(room, user, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(Attachment.objects, "bulk_create", fail)
+    with pytest.raises(RuntimeError):
+        send(room, user, png(), upload(PDF, name="a.pdf"))
+    assert stored() == []
+    assert not Message.objects.filter(kind="message").exists()
+
+
+# --- Serving ------------------------------------------------------------------
+
+
+def test_an_image_is_served_inline_with_headers_that_let_nothing_run(
+    room, user, client_for
+):
+    attachment = send(room, user, png(name="cat.png")).attachments.get()
+    response = client_for(user, htmx=False).get(file_url(attachment))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"] == 'inline; filename="cat.png"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "sandbox" in policy
+    assert "script-src" not in policy
+    assert response["Cache-Control"].startswith("private")
+    assert body(response).startswith(b"\x89PNG")
+    thumb = client_for(user, htmx=False).get(thumb_url(attachment))
+    assert thumb.status_code == 200 and thumb["Content-Type"] == "image/webp"
+    assert thumb["Content-Disposition"] == 'inline; filename="cat.webp"'
+    assert thumb["Content-Security-Policy"] == policy
+    assert body(thumb).startswith(b"RIFF")
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "content_type"),
+    [
+        (HTML, "page.html", "text/plain; charset=utf-8"),
+        (SVG, "logo.svg", "text/plain; charset=utf-8"),
+        (SCRIPT, "cute-cat.png", "text/plain; charset=utf-8"),
+        (PDF, "notes.pdf", "application/pdf"),
+    ],
+)
+def test_everything_else_is_only_ever_a_download(
+    room, user, client_for, data, name, content_type
+):
+    attachment = send(room, user, upload(data, name=name)).attachments.get()
+    response = client_for(user, htmx=False).get(file_url(attachment))
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    assert response["Content-Disposition"] == f'attachment; filename="{name}"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response["Content-Security-Policy"]
+    assert body(response) == data
+    # No thumbnail to ask for.
+    no_thumb = f"/rooms/{room.slug}/files/{attachment.pk}/thumb/x.webp"
+    assert client_for(user, htmx=False).get(no_thumb).status_code == 404
+
+
+def test_a_non_ascii_name_is_a_safe_header(room, user, client_for):
+    attachment = send(room, user, png(name='naïve "quote".png')).attachments.get()
+    response = client_for(user, htmx=False).get(file_url(attachment))
+    assert response.status_code == 200
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("inline; filename*=utf-8''")
+    assert '"quote"' not in disposition and "\n" not in disposition
+
+
+@pytest.fixture
+def private_file(user, make_user):
+    """alice's picture in a private room she shares with bob."""
+    room = services.room_create(name="Inner", created_by=user, is_private=True)
+    bob = make_user("bob")
+    room.members.add(bob)
+    return send(room, user, png()).attachments.get(), bob
+
+
+def test_a_private_rooms_file_is_404_to_outsiders_even_with_the_url(
+    private_file, make_user, client_for
+):
+    attachment, bob = private_file
+    outsider = client_for(make_user("eve"), htmx=False)
+    for url in (file_url(attachment), thumb_url(attachment)):
+        assert client_for(bob, htmx=False).get(url).status_code == 200
+        assert outsider.get(url).status_code == 404
+
+
+def test_a_member_who_leaves_loses_the_files(private_file, client_for):
+    attachment, bob = private_file
+    services.room_leave(room=attachment.message.room, user=bob)
+    assert client_for(bob, htmx=False).get(file_url(attachment)).status_code == 404
+
+
+def test_a_direct_conversations_file_is_404_to_a_third_person(
+    user, other_user, make_user, client_for
+):
+    room = services.direct_room_get_or_create(user=user, other=other_user)
+    attachment = send(room, user, upload(PDF, name="a.pdf")).attachments.get()
+    partner = client_for(other_user, htmx=False)
+    assert partner.get(file_url(attachment)).status_code == 200
+    third = client_for(make_user("carol"), htmx=False)
+    assert third.get(file_url(attachment)).status_code == 404
+
+
+def test_a_file_under_another_room_or_name_is_404(room, make_room, user, client_for):
+    attachment = send(room, user, png()).attachments.get()
+    client = client_for(user, htmx=False)
+    other = make_room("Other")
+    for url in (
+        f"/rooms/{other.slug}/files/{attachment.pk}/picture.png",
+        f"/rooms/{room.slug}/files/{attachment.pk}/other.png",
+        f"/rooms/{room.slug}/files/999999/picture.png",
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+def test_serving_needs_a_login(room, user, client):
+    attachment = send(room, user, png()).attachments.get()
+    response = client.get(file_url(attachment))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_only_get(room, user, client_for):
+    attachment = send(room, user, png()).attachments.get()
+    assert client_for(user, htmx=False).post(file_url(attachment)).status_code == 405
+
+
+# --- Deleting: rows and files, once committed ----------------------------------
+
+
+def test_deleting_the_message_deletes_its_files_once_committed(
+    room, user, client_for, django_capture_on_commit_callbacks
+):
+    message = send(room, user, png(), upload(PDF, name="a.pdf"), content="two")
+    [picture, pdf] = message.attachments.all()
+    files = stored()
+    assert len(files) == 3  # the picture, its thumbnail, the PDF
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.message_delete(message=message, deleter=user)
+        # Not before the commit: a rolled back delete keeps them.
+        assert stored() == files
+    for callback in callbacks:
+        callback()
+    assert stored() == []
+    assert Attachment.objects.count() == 0
+    message.refresh_from_db()
+    assert message.attachment_count == 0
+    client = client_for(user, htmx=False)
+    assert client.get(file_url(picture)).status_code == 404
+    assert client.get(file_url(pdf)).status_code == 404
+
+
+def test_a_rolled_back_delete_keeps_the_files(
+    room, user, django_capture_on_commit_callbacks
+):
+    send(room, user, png())
+    files = stored()
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        room.delete()
+        raise RuntimeError("changed my mind")
+    assert stored() == files and Attachment.objects.count() == 1
+
+
+def test_deleting_a_room_deletes_its_files(
+    room, user, django_capture_on_commit_callbacks
+):
+    send(room, user, png(), upload(PDF, name="a.pdf"))
+    assert stored()
+    with django_capture_on_commit_callbacks(execute=True):
+        room.delete()
+    assert stored() == []
+
+
+def test_deleting_a_user_deletes_their_files(
+    room, user, other_user, django_capture_on_commit_callbacks
+):
+    send(room, other_user, png())
+    mine = send(room, user, upload(PDF, name="mine.pdf")).attachments.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        other_user.delete()
+    assert stored() == [mine.file.name]
+
+
+# --- Drawing: prefetched, no query per message ------------------------------
+
+
+def test_a_deleted_message_shows_no_attachments(htmx_client, room, user, soup):
+    message = send(room, user, png(), content="oops")
+    services.message_delete(message=message, deleter=user)
+    response = htmx_client.get(f"/rooms/{room.slug}/messages/{message.pk}/")
+    article = soup(response).select_one(f"#message-{message.pk}")
+    assert article["data-kind"] == "deleted"
+    assert article.select(".attachments") == []
+
+
+def test_a_poll_draws_attachments_with_no_query_per_message(
+    room, user, other_user, make_messages, django_assert_num_queries
+):
+    """The messages of a batch and, for those with attachments, all their
+    attachments in one more query; drawing asks nothing."""
+    start = make_messages(room, 1)[0]
+    sent = [
+        send(room, other_user, png(), upload(PDF, name=f"{i}.pdf"), content=f"{i}")
+        for i in range(4)
+    ]
+    make_messages(room, 2)  # plain ones between: no attachments, no query
+    room.refresh_from_db()
+    with django_assert_num_queries(2):  # the messages, then every attachment
+        changes = selectors.page_changes(
+            room=room, after=start.id, since=start.seq, start=0, newest=room.seq
+        )
+    assert sent[0] in changes.new
+    context = {
+        "room": room,
+        "viewer_id": user.pk,
+        "viewer_name": "alice",
+        "viewer_moderates": False,
+        "message_list": changes.new,
+        "changed_list": [],
+    }
+    with django_assert_num_queries(0):
+        html = render_to_string("chat/partials/changes.html", context)
+    assert html.count('class="attachment-thumb') == 4
+    assert html.count("attachment-file") == 4
+
+
+def test_a_delivering_poll_costs_as_much_for_one_message_with_files_as_for_four(
+    room, user, other_user, client_for, soup
+):
+    services.room_join(room=room, user=other_user)
+    client = client_for(user)
+
+    def poll(sending: int) -> int:
+        room.refresh_from_db()
+        after = room.messages.order_by("-id").values_list("id", flat=True).first()
+        url = f"/rooms/{room.slug}/messages/?after={after}&seq={room.seq}"
+        for i in range(sending):
+            send(room, other_user, png(), upload(PDF, name="a.pdf"), content=f"{i}")
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert len(soup(response).select("img.attachment-thumb")) == sending
+        return len(queries)
+
+    assert poll(1) == poll(4)
+
+
+def test_a_batch_without_attachments_asks_nothing_more(
+    room, make_messages, django_assert_num_queries
+):
+    said = make_messages(room, 3)
+    room.refresh_from_db()
+    with django_assert_num_queries(1):
+        selectors.page_changes(
+            room=room, after=0, since=said[0].seq - 1, start=0, newest=room.seq
+        )
+
+
+def test_the_other_user_gets_the_picture_with_their_next_poll(
+    room, user, other_user, client_for, poller_url, soup
+):
+    services.room_join(room=room, user=other_user)
+    bob = client_for(other_user)
+    url = poller_url(bob, room)
+    message = send(room, user, png(), content="look")
+    response = bob.get(url)
+    assert response.status_code == 200
+    article = soup(response).select_one(f"#message-{message.pk}")
+    attachment = message.attachments.get()
+    assert article.select_one("img.attachment-thumb")["src"] == thumb_url(attachment)
+
+
+def test_a_reply_to_files_alone_quotes_them_as_attachments(
+    htmx_client, room, user, other_user, soup
+):
+    files_only = send(room, other_user, png())
+    reply = services.message_create(
+        room=room, author=user, content="nice", reply_to=files_only
+    )
+    response = htmx_client.get(f"/rooms/{room.slug}/messages/{reply.pk}/")
+    quote = soup(response).select_one(".reply-quote")
+    assert "attachments" in quote.get_text()
+
+
+# --- The API ---------------------------------------------------------------------
+
+
+def api_url(room) -> str:
+    return f"/api/rooms/{room.slug}/messages/"
+
+
+def test_the_api_sends_files_with_a_multipart_post(auth_client, room, user):
+    response = auth_client.post(
+        api_url(room),
+        {
+            "content": "from the app",
+            "files": [png(size=(30, 20)), upload(PDF, name="a.pdf")],
+        },
+    )
+    assert response.status_code == 201
+    data = response.json()
+    picture, pdf = data["attachments"]
+    found = Attachment.objects.get(pk=picture["id"])
+    assert picture == {
+        "id": found.pk,
+        "name": "picture.png",
+        "content_type": "image/png",
+        "size": found.size,
+        "url": file_url(found),
+        "thumb_url": thumb_url(found),
+        "width": 30,
+        "height": 20,
+        "thumb_width": 30,
+        "thumb_height": 20,
+    }
+    assert pdf["content_type"] == "application/pdf" and pdf["thumb_url"] is None
+    assert pdf["width"] is None and pdf["size"] == len(PDF)
+    assert auth_client.get(pdf["url"]).status_code == 200
+
+
+def test_the_api_lists_attachments_in_every_read(auth_client, room, user):
+    with_files = send(room, user, png(), content="pic")
+    plain = services.message_create(room=room, author=user, content="plain")
+    for query in ("", "?after=0", "?since=0"):
+        messages = auth_client.get(api_url(room) + query).json()["messages"]
+        by_id = {m["id"]: m for m in messages}
+        assert [a["name"] for a in by_id[with_files.pk]["attachments"]] == [
+            "picture.png"
+        ]
+        assert by_id[plain.pk]["attachments"] == []
+    one = auth_client.get(f"{api_url(room)}{with_files.pk}/").json()
+    assert len(one["attachments"]) == 1
+
+
+def test_the_api_refuses_a_bad_file_with_json(auth_client, room):
+    response = auth_client.post(
+        api_url(room), {"content": "", "files": [upload(EXE, name="setup.exe")]}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("“setup.exe” cannot be sent")
+    assert stored() == []
+
+
+def test_the_api_still_refuses_a_blank_json_message(auth_client, room):
+    response = auth_client.post(
+        api_url(room), json.dumps({"content": ""}), content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "Type a message before sending."
+
+
+def test_a_deleted_message_lists_no_attachments_in_the_api(auth_client, room, user):
+    message = send(room, user, png())
+    response = auth_client.delete(f"{api_url(room)}{message.pk}/")
+    assert response.status_code == 200 and response.json()["attachments"] == []
+
+
+def test_the_admin_shows_a_messages_files_and_deletes_them_with_it(
+    room, user, admin_client, django_capture_on_commit_callbacks
+):
+    message = send(room, user, png(name="board.png"), content="see")
+    url = f"/admin/chat/message/{message.pk}/change/"
+    assert "board.png" in admin_client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            f"/admin/chat/message/{message.pk}/delete/", {"post": "yes"}
+        )
+    assert response.status_code == 302
+    assert Attachment.objects.count() == 0 and stored() == []
+
+
+def test_the_drawn_links_serve_a_name_of_any_characters(htmx_client, room, user, soup):
+    name = "été 50% #1? a&b.png"
+    message = send(room, user, png(name=name), upload(PDF, name=f"{name}.pdf"))
+    page = soup(htmx_client.get(f"/rooms/{room.slug}/messages/{message.pk}/"))
+    links = [
+        page.select_one(".attachment-image")["href"],
+        page.select_one(".attachment-thumb")["src"],
+        page.select_one(".attachment-file")["href"],
+    ]
+    for link in links:
+        assert "#" not in link and "?" not in link, link
+        assert htmx_client.get(link).status_code == 200, link
