@@ -252,6 +252,9 @@ def markdown(result: dict) -> str:
         "time, not queueing), small and big back to "
         "back in pairs (alternating which goes first); the ratio is the median "
         "of the pairs' p50 ratios, the p50 columns the median runs.",
+    ]
+    lines += search_section(result)
+    lines += [
         "",
         "## (d) Memory",
         "",
@@ -279,6 +282,38 @@ def markdown(result: dict) -> str:
     if history.exists():
         lines += ["", history.read_text().rstrip()]
     return "\n".join(lines) + "\n"
+
+
+def search_section(result: dict) -> list[str]:
+    """Search over the history (part search), when the run had it."""
+    found = result.get("search")
+    if not found:
+        return []
+    lines = [
+        "",
+        "## Search",
+        "",
+        f"`chat.search.message_search` in one process (`bench/search.py`) on the "
+        f"same {found['messages']:,}-message {found['vendor']} database, as the "
+        "bench user (a member of every seeded room), one page of 20 newest "
+        f"first: {found['runs']} runs of each query, round after round. Beside "
+        "it the same page read without the index (`content__icontains` over the "
+        "visible rooms, newest first, "
+        f'{found["scan_runs"]} runs). The seeded text is "history message '
+        'number <n>": a number of the big room is a rare word, "message" is '
+        "in every message.",
+        "",
+        "| Query | Results | p50 | p99 | Unindexed scan p50 | Scan / search |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in found["queries"]:
+        where = f" (room {row['room']})" if row["room"] else ""
+        lines.append(
+            f"| {row['name']}: `{row['query']}`{where} | {row['results']} "
+            f"| {row['p50_ms']} ms | {row['p99_ms']} ms | {row['scan_p50_ms']} ms "
+            f"| **{row['ratio']}x** |"
+        )
+    return lines
 
 
 def write_report(result: dict) -> None:

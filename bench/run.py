@@ -1,6 +1,6 @@
 """make bench: the poll hot path against the framework's floor, delivery under
-load, cost against history size, memory. Writes bench/results.json and
-regenerates docs/benchmarks.md and docs/benchmarks.png.
+load, cost against history size, search over it, memory. Writes
+bench/results.json and regenerates docs/benchmarks.md and docs/benchmarks.png.
 
 The chat runs as `make serve` runs it (gunicorn with the committed
 gunicorn.conf.py, DEBUG off, whitenoise) on a scratch database: SQLite, or a
@@ -9,6 +9,7 @@ cache and sessions go to Redis as in a multi-node deployment). Limits are off
 (CHAT_*_RATE=0): the load is the point.
 
     python bench/run.py [--quick] [--clients 1000] [--big 1000000]
+                        [--parts a,b,c,search,workers]
 """
 
 import argparse
@@ -45,6 +46,7 @@ from tests.servers import (  # noqa: E402
 from tests.servers import scratch_database as scratch  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
+PARTS = ("a", "b", "c", "search", "workers")
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -414,6 +416,25 @@ def part_c(chat, cookie, rooms, *, seconds, rounds) -> dict:
     return out
 
 
+def part_search(env, seed, *, runs) -> dict:
+    """Search over the seeded history through chat.search's selector, in
+    one process (bench/search.py): latency per query, and the same page read
+    by an unindexed scan beside it."""
+    rooms = seed["history_rooms"]
+    args = [
+        "bench/search.py", seed["bench_user"], rooms["big"]["slug"],
+        rooms["small"]["slug"], str(rooms["big"]["messages"]), "--runs", str(runs),
+    ]  # fmt: skip
+    out = json.loads(run(env, sys.executable, *args))
+    for row in out["queries"]:
+        log(
+            f"(search) {row['name']} {row['query']!r}: p50 {row['p50_ms']} ms, "
+            f"p99 {row['p99_ms']} ms ({row['results']} results); unindexed scan "
+            f"p50 {row['scan_p50_ms']} ms, {row['ratio']}x"
+        )
+    return out
+
+
 def part_workers(env, logs, cookie, room, *, seconds, rounds=3) -> list[dict]:
     """gunicorn worker classes and counts, measured on the empty poll: all
     configurations up at once and measured in turn, round after round, the
@@ -455,12 +476,12 @@ def main() -> None:
     parser.add_argument("--no-docs", action="store_true", help="JSON only")
     parser.add_argument(
         "--parts",
-        default="a,b,c,workers",
+        default=",".join(PARTS),
         help="a subset, to iterate (implies --no-docs)",
     )
     args = parser.parse_args()
     parts = set(args.parts.split(","))
-    if parts != {"a", "b", "c", "workers"}:
+    if parts != set(PARTS):
         args.no_docs = True
     if shutil.which("wrk") is None:
         sys.exit("make bench needs wrk: apt-get install wrk")
@@ -491,6 +512,10 @@ def main() -> None:
             )  # fmt: skip
             seed = json.loads((work / "seed.json").read_text())
             result["seed"] = seed["seconds"] | {"messages": seed["messages_total"]}
+            # In process, before any server runs: nothing else on the machine.
+            result["search"] = "search" in parts and part_search(
+                env, seed, runs=50 if args.quick else 200
+            )
             bare_env = {**env, "GUNICORN_WSGI_APP": "bench.bare_wsgi:application"}
             with (
                 Gunicorn(env, work / "chat.log") as chat,
@@ -548,7 +573,7 @@ def main() -> None:
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    whole = parts == {"a", "b", "c", "workers"}
+    whole = parts == set(PARTS)
     result["targets"] = targets(result) if whole else {}
     # A run of some parts must not overwrite the whole run the report is made
     # from: it goes beside it (not committed).
@@ -569,6 +594,8 @@ def main() -> None:
 def targets(result: dict) -> dict:
     ratios = [row["ratio"] for row in result["a"]["levels"]]
     b, c = result["b"], result["c"]
+    p50 = max(row["p50_ms"] for row in result["search"]["queries"])
+    p99 = max(row["p99_ms"] for row in result["search"]["queries"])
     clean = b["lost"] == 0 and b["duplicated"] == 0 and b["http_errors"] == 0
     return {
         "a: empty poll >= 0.60 of the floor": {
@@ -582,6 +609,10 @@ def targets(result: dict) -> dict:
         "c: 1M-message room costs <= 1.2x a small one": {
             "value": max(c["poll"]["ratio_p50"], c["page"]["ratio_p50"]),
             "met": max(c["poll"]["ratio_p50"], c["page"]["ratio_p50"]) <= 1.2,
+        },
+        "search: every query p50 <= 50 ms, p99 <= 200 ms over 1M messages": {
+            "value": f"p50 {p50} ms, p99 {p99} ms",
+            "met": p50 <= 50 and p99 <= 200,
         },
     }
 

@@ -67,9 +67,10 @@ def insert_history(room: Room, user_ids: list[int], count: int) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"INSERT INTO {table} (room_id, user_id, kind, content, mentions, "
-                "created_at, seq, reactions_seen, previous_at, continues) SELECT "
-                f"%s, {author}, 'message', 'history message number ' || x, "
-                "'[]'::jsonb, %s, 0, '[]'::jsonb, %s, false "
+                "created_at, seq, reactions_seen, previous_at, continues, "
+                f"attachment_count) SELECT %s, {author}, 'message', "
+                "'history message number ' || x, "
+                "'[]'::jsonb, %s, 0, '[]'::jsonb, %s, false, 0 "
                 "FROM generate_series(1, %s) AS x",
                 [room.pk, when, when, count],
             )
@@ -78,8 +79,8 @@ def insert_history(room: Room, user_ids: list[int], count: int) -> None:
                 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
                 f"WHERE x < %s) INSERT INTO {table} (room_id, user_id, kind, "
                 "content, mentions, created_at, seq, reactions_seen, previous_at, "
-                f"continues) SELECT %s, {author}, 'message', "
-                "'history message number ' || x, '[]', %s, 0, '[]', %s, 0 FROM c",
+                f"continues, attachment_count) SELECT %s, {author}, 'message', "
+                "'history message number ' || x, '[]', %s, 0, '[]', %s, 0, 0 FROM c",
                 [count, room.pk, when, when],
             )
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from chat import ratelimit, selectors, services
 from chat.forms import CursorError, MessageForm, parse_cursor
 from chat.models import Attachment, Message, Room
+from chat.search import message_search, parse_query
 from chat.types import HtmxHttpRequest
 
 
@@ -402,3 +403,48 @@ def message_reactions(
     except PermissionDenied as error:
         raise ApiError(str(error), 403) from None
     return JsonResponse({"added": added, "message": message_json(message)})
+
+
+SEARCH_PAGE = 20
+
+
+@require_http_methods(["GET"])
+def search(request: HtmxHttpRequest) -> HttpResponse:
+    """Messages matching `q` in the rooms one may see (or in `room`, a slug),
+    newest first, 20 a page, older than the message `before`; each with its
+    room's slug and `highlight`, the text as HTML with the matches in
+    <mark> (everything else escaped). `older`: the next page's `before`."""
+    if not request.user.is_authenticated:
+        return _error(_("Log in first (session cookie)."), 401)
+    room = None
+    if slug := request.GET.get("room"):
+        try:
+            room = selectors.room_get(slug=slug, user=request.user)
+        except Http404:
+            return _error(_("No such room."), 404)
+    query = request.GET.get("q", "")
+    try:
+        before = parse_cursor(request.GET, "before")
+        parse_query(query)  # what was sent (400) before how fast (429)
+    except CursorError as error:
+        return _error(str(error), 400)
+    except ValidationError as error:
+        return _error(" ".join(error.messages), 400)
+    # A search is a read: it counts against the poll limit.
+    if not ratelimit.allow(
+        scope="poll", key=request.user.pk, rate=settings.CHAT_POLL_RATE
+    ):
+        return _error(ratelimit.SLOW_DOWN, 429)
+    page = message_search(
+        user=request.user, query=query, room=room, before=before, limit=SEARCH_PAGE
+    )
+    return JsonResponse(
+        {
+            "results": [
+                message_json(result.message)
+                | {"room": result.room.slug, "highlight": str(result.html)}
+                for result in page.results
+            ],
+            "older": page.older,
+        }
+    )

@@ -11,6 +11,7 @@ from chat.views import (
     people,
     reactions,
     rooms,
+    search,
     sidebar,
 )
 
@@ -60,4 +61,5 @@ urlpatterns = [
     path("dm/<str:username>/", direct.direct_message, name="dm"),
     path("people/", people.people, name="people"),
     path("mentions/", mentions.mentions, name="mentions"),
+    path("search/", search.search, name="search"),
 ]

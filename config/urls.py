@@ -29,6 +29,7 @@ urlpatterns = [
         chat_api.message_reactions,
         name="api_reactions",
     ),
+    path("api/search/", chat_api.search, name="api_search"),
     path("", include("chat.urls")),
 ]
 

@@ -15,6 +15,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from chat.search import highlight_html
+
 register = template.Library()
 
 _TAG = re.compile(r"(<[^>]+>)")
@@ -58,6 +60,13 @@ def _highlight_mentions(html: str, known: set[str]) -> str:
         else:
             out.append(part if inside_link else _MENTION.sub(mark, part))
     return "".join(out)
+
+
+@register.filter
+def search_html(marked: str) -> SafeString:
+    """A search result's text (chat.search: the engine's markers around the
+    matches) as HTML: escaped, the matches in <mark>."""
+    return highlight_html(marked or "")
 
 
 @register.filter

@@ -41,7 +41,13 @@ def test_signed_in_pages(
     services.message_create(room=room, author=other_user, content="@alice hi")
     services.direct_room_get_or_create(user=other_user, other=user)
     tab = open_tab(user, "/rooms/", bypass_csp=True, color_scheme=scheme, viewport=WIDE)
-    for path in ("/rooms/", f"/rooms/{room.slug}/", "/people/", "/accounts/settings/"):
+    for path in (
+        "/rooms/",
+        f"/rooms/{room.slug}/",
+        "/people/",
+        "/search/?q=message",
+        "/accounts/settings/",
+    ):
         tab.page.goto(live_server.url + path)
         assert serious(tab.page) == [], path
 

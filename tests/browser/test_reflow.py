@@ -21,6 +21,7 @@ PAGES = [
     "/rooms/{long_room}/",
     "/rooms/{long_direct}/",
     "/people/",
+    "/search/?q=alice",
     "/accounts/settings/",
 ]
 

@@ -8,11 +8,12 @@ import unicodedata
 from urllib.parse import quote, urlencode
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chat import services
+from chat import search, services
 from chat.forms import MemberForm, MessageForm, RoomForm
 from chat.models import Message, Reaction, Room
 
@@ -197,6 +198,8 @@ QUERY_VALUE = any_text(30)
             "/api/rooms/general/messages/1/",
             "/rooms/",
             "/people/",
+            "/search/",
+            "/api/search/",
             "/accounts/login/",
             "/accounts/signup/",
             "/",
@@ -355,3 +358,38 @@ def test_any_json_body_to_the_write_endpoints_is_answered_4xx_or_done(
     assert response.status_code in (200, 201, 400)
     if response.status_code == 400:
         assert response.json()["error"]
+
+
+# Search text: anything at all, and the engines' own syntax often.
+SEARCH_SYNTAX = st.sampled_from(
+    ['"', "*", " ", "'", ":", "(", ")", "-", "^", "+", "&", "|", "!", "<->", ":*",
+     "\\", "{", "}", "NEAR", "AND", "OR", "NOT", "\x00", "\x02", "\x03", "é"]
+)  # fmt: skip
+SEARCH_TEXT = st.lists(
+    st.one_of(ANY_CHARACTER, SEARCH_SYNTAX, st.sampled_from(["deploy", "notes"])),
+    max_size=40,
+).map("".join) | st.text(max_size=250)
+
+
+@FUZZ
+@given(text=SEARCH_TEXT)
+def test_any_search_text_is_found_or_refused_with_a_reason(user, room, text):
+    """No text makes an engine fail: message_search answers a page, or a
+    ValidationError with the reason."""
+    services.message_create(room=room, author=user, content="deploy the notes")
+    try:
+        page = search.message_search(user=user, query=text)
+    except ValidationError as refusal:
+        assert refusal.messages[0]
+    else:
+        for result in page.results:
+            assert str(result.html).count("<mark>") == str(result.html).count("</mark>")
+
+
+@FUZZ
+@given(text=SEARCH_TEXT, before=st.one_of(st.none(), st.text(max_size=5)))
+def test_any_search_through_the_page_is_200_or_400(htmx_client, room, text, before):
+    params = {"q": text} if before is None else {"q": text, "before": before}
+    raw = urlencode({k: v.encode("utf-8", "surrogatepass") for k, v in params.items()})
+    response = htmx_client.get(f"/search/?{raw}")
+    assert response.status_code in (200, 400)

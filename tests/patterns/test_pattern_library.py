@@ -68,6 +68,9 @@ def test_the_designers_states_are_all_there():
         "conversation",
         "conversation_dark",
         "sidebar_dark",
+        "search_some",
+        "search_no_match",
+        "search_error",
         "message_with_image",
         "message_with_file",
         "send_form_upload_error",
@@ -218,7 +221,7 @@ def test_pages_in_the_pattern_library_carry_no_script(client, name):
 
 
 def test_pages_show_what_they_say(client):
-    assert len(PAGES) == 11
+    assert len(PAGES) == 12
     room = render(client, "patterns/pages/room.html")
     assert room.select_one("#messages #poller") is not None
     assert [i["name"] for i in room.select("#poller input[type=hidden]")] == [
@@ -280,6 +283,41 @@ def test_people_states_show_what_they_say(client):
     page = render(client, "patterns/pages/people.html")
     assert page.select_one("form[role=search] #people-search[name=q]") is not None
     assert page.select_one("#people .people-next")["href"] == "?page=2"
+
+
+def test_search_states_show_what_they_say(client):
+    some = render(client, "patterns/states/search_some.html")
+    rows = some.select("#search-results li.search-result")
+    assert [row["id"] for row in rows] == ["result-412", "result-398", "result-377"]
+    assert rows[0].select_one(".result-link")["href"] == (
+        "/rooms/general/messages/412/"
+    )
+    assert [m.get_text() for m in rows[0].select("mark")] == [
+        "release notes",
+        "deploy",
+    ]
+    # A long message: around its match, cut with ellipses.
+    long = text(rows[1].select_one(".result-link"))
+    assert long.startswith("…") and long.endswith("…") and "release notes" in long
+    # Markup in a message is text.
+    assert rows[2].select("script") == []
+    assert "<script>" in rows[2].select_one(".result-link").get_text()
+    assert some.select_one(".search-older")["href"] == (
+        "/search/?q=%22release%20notes%22%20deplo%2A&room=general&before=377"
+    )
+    assert some.select_one(".search-newest") is not None
+
+    none = render(client, "patterns/states/search_no_match.html")
+    assert none.select("li.search-result") == []
+    assert "zeppelin" in text(none.select_one("#search-results .empty-note"))
+
+    error = render(client, "patterns/states/search_error.html")
+    assert "quote is not closed" in text(error.select_one("#search-error[role=alert]"))
+
+    page = render(client, "patterns/pages/search.html")
+    assert page.select_one("#search-page-form #search-page-q")["value"] == "deploy"
+    assert page.select_one("#search-room[checked]")["value"] == "general"
+    assert page.select_one("#result-311 mark").get_text() == "deploy"
 
 
 def test_the_attachment_states_show_what_they_say(client):
