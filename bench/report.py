@@ -306,14 +306,38 @@ def search_section(result: dict) -> list[str]:
         "| Query | Results | p50 | p99 | Unindexed scan p50 | Scan / search |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
+    lines += search_rows(found)
+    other = ROOT / "bench" / "search-postgresql.json"
+    if other.exists():
+        run = json.loads(other.read_text())
+        pg = run["search"]
+        lines += [
+            "",
+            "### The same on PostgreSQL",
+            "",
+            "`DATABASE_URL=postgres://… bench/run.py --parts search` "
+            f"(`bench/search-postgresql.json`), run on {run['date']} "
+            f"({run['machine']['cpus']} CPUs, {run['machine']['cpu']}): the "
+            f"same seed, {pg['messages']:,} messages, and the same queries "
+            "through the PostgreSQL half of the selector (the GIN index).",
+            "",
+            "| Query | Results | p50 | p99 | Unindexed scan p50 | Scan / search |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        lines += search_rows(pg)
+    return lines
+
+
+def search_rows(found: dict) -> list[str]:
+    rows = []
     for row in found["queries"]:
         where = f" (room {row['room']})" if row["room"] else ""
-        lines.append(
+        rows.append(
             f"| {row['name']}: `{row['query']}`{where} | {row['results']} "
             f"| {row['p50_ms']} ms | {row['p99_ms']} ms | {row['scan_p50_ms']} ms "
             f"| **{row['ratio']}x** |"
         )
-    return lines
+    return rows
 
 
 def write_report(result: dict) -> None:

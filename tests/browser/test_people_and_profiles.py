@@ -74,8 +74,9 @@ def test_an_uploaded_avatar_shows_beside_ones_messages(
     send(alice, "with my new face")
     mine = bob.page.locator("article", has_text="with my new face")
     expect(mine.locator(".message-avatar img.avatar")).to_have_attribute("src", src)
-    loaded = mine.locator(".message-avatar img.avatar").evaluate(
-        "img => img.complete && img.naturalWidth"
-    )
-    assert loaded == 256
+    # The picture arrives after the attribute does: wait for it to load
+    # (reading naturalWidth at once was flaky), then check its size.
+    picture = mine.locator(".message-avatar img.avatar").element_handle()
+    bob.page.wait_for_function("img => img.complete", arg=picture, timeout=5_000)
+    assert picture.evaluate("img => img.naturalWidth") == 256
     assert alice.errors == [] and bob.errors == []
