@@ -4,14 +4,17 @@ what its picture shows, and that axe finds no serious problem on it; with
 UPDATE_SCREENSHOT=1 (`make screenshot`) it also writes
 docs/screenshot-<name>.png."""
 
+import io
 import os
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from chat import services
+from tests.accounts.images import upload
 from tests.browser.test_accessibility import serious
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,13 +41,39 @@ LUMINANCE = """
 """
 
 
+INCIDENT_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def error_rate_chart() -> bytes:
+    """A small line chart, flat after a spike: the picture bob shares."""
+    chart = Image.new("RGB", (360, 150), "white")
+    draw = ImageDraw.Draw(chart)
+    draw.line([(30, 10), (30, 130), (350, 130)], fill="#64748b", width=2)
+    points = [(30, 110), (90, 108), (120, 40), (150, 100), (190, 112)]
+    points += [(x, 112 + (x // 10) % 3) for x in range(200, 350, 10)]
+    draw.line(points, fill="#4f46e5", width=3)
+    out = io.BytesIO()
+    chart.save(out, format="PNG")
+    return out.getvalue()
+
+
 @pytest.fixture
 def lived_in(user, other_user, make_user, make_room, room, conversation):
     """alice's sidebar with more than General: a room with unread messages
     and a mention, and direct conversations with bob and carol; General ends
     with two messages of bob's in a row, drawn as one group."""
-    for text in ("Thanks! The error rate is flat too.", "Closing the incident."):
-        services.message_create(room=room, author=other_user, content=text)
+    services.message_create(
+        room=room,
+        author=other_user,
+        content="Thanks! The error rate is flat too.",
+        files=[upload(error_rate_chart(), name="error-rate.png")],
+    )
+    services.message_create(
+        room=room,
+        author=other_user,
+        content="Closing the incident.",
+        files=[upload(INCIDENT_PDF, name="incident-48.pdf")],
+    )
     design = make_room("Design")
     for text in ("New icons are up", "@alice thoughts on the blue?"):
         services.message_create(room=design, author=other_user, content=text)
@@ -66,6 +95,8 @@ def test_screenshot(open_tab, user, other_user, room, lived_in, name, tmp_path):
     log = page.locator("#messages")
     expect(log.locator("[data-kind=message], [data-kind=action]")).to_have_count(7)
     expect(log.locator(".message-grouped")).to_have_count(1)
+    expect(log.locator("img.attachment-thumb")).to_be_visible()
+    expect(log.locator(".attachment-file")).to_have_count(1)
     expect(log.locator(".reaction")).to_have_count(2)
     expect(log.locator(".reply-quote")).to_be_visible()
     expect(page.locator("#send-form")).to_be_in_viewport()
