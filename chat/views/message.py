@@ -16,7 +16,7 @@ from django_htmx.http import reswap, retarget
 from chat import selectors, services
 from chat.context import viewer_room_context
 from chat.decorators import login_required
-from chat.forms import MessageEditForm
+from chat.forms import CursorError, MessageEditForm, parse_cursor
 from chat.models import Message, Room
 from chat.types import HtmxHttpRequest
 from chat.views.responses import see_other, too_fast
@@ -30,10 +30,23 @@ def message_url(room: Room, message: Message) -> str:
 
 def render_message(request: HtmxHttpRequest, room: Room, message: Message, **kw):
     """The message partial for the viewer, as it is now, as htmx swaps it in
-    place."""
+    place; with its header when it is the page's first (`start`, which the
+    controls send from #load-older), as the page drew it."""
     message = selectors.message_get(room=room, message_id=message.pk)
-    context = viewer_room_context(request, room, message=message, lone=True)
+    context = viewer_room_context(
+        request, room, message=message, lone=True, page_start=page_start(request)
+    )
     return render(request, "chat/partials/message.html", context, **kw)
+
+
+def page_start(request: HtmxHttpRequest) -> int | None:
+    """The first message id of the page a control was used on. Only a hint
+    for drawing (the change is made by then), so a malformed one is none."""
+    params = request.POST if request.method == "POST" else request.GET
+    try:
+        return parse_cursor(params, "start")
+    except CursorError:
+        return None
 
 
 @vary_on_headers("HX-Request")
@@ -85,7 +98,9 @@ def message_edit(request: HtmxHttpRequest, slug: str, message_id: int):
                     return render_message(request, room, message)
                 return see_other(message_url(room, message))
         status = 400
-    context = viewer_room_context(request, room, message=message, form=form)
+    context = viewer_room_context(
+        request, room, message=message, form=form, page_start=page_start(request)
+    )
     if request.htmx:
         response = render(
             request, "chat/partials/edit_form.html", context, status=status

@@ -67,3 +67,27 @@ def test_the_divider_marks_where_one_left_off(
     following = alice.page.locator("#unread-divider + article")
     expect(following).to_contain_text("while away")
     assert alice.errors == []
+
+
+def test_a_control_on_the_pages_first_message_keeps_its_header(
+    open_tab, settings, user, other_user, room_with_bob
+):
+    # The page of two begins inside bob's group of four: its first message
+    # is drawn with a header; reacting to it (swapped in place) keeps it.
+    settings.CHAT_PAGE_SIZE = 2
+    room = room_with_bob
+    said = [
+        services.message_create(room=room, author=other_user, content=f"bob {i}")
+        for i in range(4)
+    ]
+    alice = open_tab(user, room.get_absolute_url(), viewport=DESKTOP)
+    first = alice.page.locator(f"#message-{said[2].pk}")
+    expect(first.locator("header")).to_be_visible()
+    with alice.page.expect_response(lambda r: "/reactions/" in r.url) as sent:
+        first.locator("details.reaction-picker summary").click()
+        first.locator('details.reaction-picker a[data-emoji="👍"]').click()
+    assert f"start={said[2].pk}" in sent.value.request.post_data
+    expect(first.locator(".reactions .reaction")).to_have_count(1)
+    expect(first.locator("header")).to_be_visible()
+    expect(first.locator(".avatar")).to_be_visible()
+    assert alice.errors == []

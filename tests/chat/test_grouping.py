@@ -56,7 +56,9 @@ def grouped(page, message) -> bool:
     el = article(page, message)
     hidden = "sr-only" in header(page, message)["class"]
     assert hidden == ("message-grouped" in el["class"])
-    assert hidden == (el.select_one(".avatar") is None or "message-own" in el["class"])
+    # One's own messages never have an avatar; others' have one unless grouped.
+    own = "message-own" in el["class"]
+    assert own or hidden == (el.select_one(".avatar") is None)
     return hidden
 
 
@@ -169,6 +171,40 @@ def test_a_change_to_the_pages_first_message_keeps_its_header(
     batch = soup(bobs.get(url))
     assert not grouped(batch, said[2])  # still the page's first
     assert grouped(batch, said[3])
+
+
+def test_a_control_used_on_the_pages_first_message_keeps_its_header(
+    room, user, client_for, soup, settings
+):
+    # alice's own messages (she may edit and delete them): the page of two
+    # starts inside her group of four.
+    settings.CHAT_PAGE_SIZE = 2
+    said = [say(room, user, f"m{i}") for i in range(4)]
+    alices = client_for(user)
+    page = soup(alices.get(room.get_absolute_url()))
+    first = article(page, said[2])
+    start = page.select_one("#load-older input[name=start]")["value"]
+    assert start == str(said[2].pk) and not grouped(page, said[2])
+    # Each control sends the page's start (from #load-older inside #messages).
+    react = first.select_one(".reaction-picker a[data-emoji]")
+    edit = first.select_one("a.message-edit")
+    for control, params in ((react, "start,emoji"), (edit, "start")):
+        assert control["hx-include"] == "closest #messages"
+        assert control["hx-params"] == params
+    base = f"/rooms/{room.slug}/messages/{said[2].pk}"
+    answer = alices.post(f"{base}/reactions/", {"emoji": "👍", "start": start})
+    assert not grouped(soup(answer), said[2])
+    # Without it the answer cannot know, and draws the stored continuation.
+    answer = alices.post(f"{base}/reactions/", {"emoji": "👍"})
+    assert grouped(soup(answer), said[2])
+    # The editor carries it from the Edit link to the save.
+    editor = soup(alices.get(f"{base}/edit/?start={start}"))
+    assert editor.select_one(".message-edit-form input[name=start]")["value"] == start
+    answer = alices.post(f"{base}/edit/", {"content": "m2, fixed", "start": start})
+    assert not grouped(soup(answer), said[2])
+    # A malformed start is only a missing hint.
+    answer = alices.post(f"{base}/edit/", {"content": "m2 again", "start": "x"})
+    assert answer.status_code == 200 and grouped(soup(answer), said[2])
 
 
 def test_load_older_joins_the_former_first_message_to_its_group_and_day(
