@@ -3,15 +3,11 @@ under the API's rules (401, 404, 400 with the reason, the poll limit)."""
 
 import pytest
 
-from chat import services
+from tests.chat.helpers import say
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/search/"
-
-
-def say(room, author, content: str):
-    return services.message_create(room=room, author=author, content=content)
 
 
 def test_results_newest_first_with_their_room_and_highlight(

@@ -11,8 +11,8 @@ import pytest
 from accounts import services as profiles
 from accounts.models import Profile
 from chat import services
-from chat.models import Message
 from tests.accounts.images import png_upload
+from tests.chat.helpers import say
 
 pytestmark = pytest.mark.django_db
 
@@ -29,17 +29,6 @@ def clock(monkeypatch):
 
     set_to(NOON)
     return set_to
-
-
-def say(room, author, text: str) -> Message:
-    return services.message_create(room=room, author=author, content=text)
-
-
-@pytest.fixture
-def bob(make_user, room):
-    bob = make_user("bob")
-    services.room_join(room=room, user=bob)
-    return bob
 
 
 def article(page, message):

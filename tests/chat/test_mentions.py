@@ -12,13 +12,6 @@ pytestmark = pytest.mark.django_db
 URL = "/mentions/"
 
 
-@pytest.fixture
-def bob(make_user, room):
-    bob = make_user("bob")
-    services.room_join(room=room, user=bob)
-    return bob
-
-
 def rows(page) -> list[int]:
     return [
         int(li["id"].removeprefix("mention-")) for li in page.select("#mentions li")

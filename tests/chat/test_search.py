@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from chat import search, services
 from chat.models import Message, Room
+from tests.chat.helpers import say
 
 pytestmark = pytest.mark.django_db
 
@@ -20,17 +21,6 @@ def found(user, query: str, **kwargs) -> list[int]:
     return [
         r.id for r in search.message_search(user=user, query=query, **kwargs).results
     ]
-
-
-def say(room, author, content: str) -> Message:
-    return services.message_create(room=room, author=author, content=content)
-
-
-@pytest.fixture
-def bob(make_user, room):
-    bob = make_user("bob")
-    services.room_join(room=room, user=bob)
-    return bob
 
 
 # --- matching ---

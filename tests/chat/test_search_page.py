@@ -6,14 +6,11 @@ page."""
 import pytest
 
 from chat import services
+from tests.chat.helpers import say
 
 pytestmark = pytest.mark.django_db
 
 URL = "/search/"
-
-
-def say(room, author, content: str):
-    return services.message_create(room=room, author=author, content=content)
 
 
 def result_ids(page) -> list[int]:
