@@ -23,3 +23,17 @@ def upload(
 
 def png_upload(**kwargs) -> SimpleUploadedFile:
     return upload(image_bytes("PNG", **kwargs))
+
+
+def photo_on_its_side(size: tuple[int, int] = (200, 200)) -> bytes:
+    """A JPEG, top half red and bottom half blue, whose EXIF says "rotate
+    90° clockwise to view" (orientation 6), with a camera name."""
+    width, height = size
+    image = Image.new("RGB", size, "red")
+    image.paste((0, 0, 255), (0, height // 2, width, height))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    exif[0x010F] = "SecretCam"  # Make
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes(), quality=95)
+    return out.getvalue()

@@ -12,7 +12,7 @@ from PIL import Image
 
 from accounts import services
 from accounts.models import Profile
-from tests.accounts.images import image_bytes, png_upload, upload
+from tests.accounts.images import image_bytes, photo_on_its_side, png_upload, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -128,21 +128,8 @@ def test_no_file_is_a_form_error(user, client_for, soup):
     assert avatar_error(soup, response) == "Choose a picture to upload."
 
 
-def _photo_on_its_side() -> bytes:
-    """A square JPEG, top half red and bottom half blue, whose EXIF says
-    "rotate 90° clockwise to view" (orientation 6), with a camera name."""
-    image = Image.new("RGB", (200, 200), "red")
-    image.paste((0, 0, 255), (0, 100, 200, 200))
-    exif = Image.Exif()
-    exif[0x0112] = 6  # Orientation
-    exif[0x010F] = "SecretCam"  # Make
-    out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif.tobytes(), quality=95)
-    return out.getvalue()
-
-
 def test_exif_orientation_is_applied_and_metadata_dropped(user):
-    photo = _photo_on_its_side()
+    photo = photo_on_its_side()
     assert b"SecretCam" in photo
     profile = services.avatar_set(user=user, upload=upload(photo, name="p.jpg"))
     image = stored_image(profile).convert("RGB")

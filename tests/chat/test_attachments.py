@@ -29,7 +29,7 @@ from PIL import (
 
 from chat import attachments, selectors, services
 from chat.models import Attachment, Message
-from tests.accounts.images import image_bytes, upload
+from tests.accounts.images import image_bytes, photo_on_its_side, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -215,21 +215,8 @@ def test_names_are_cleaned_of_paths_and_invisible_characters():
 # --- Thumbnails: upright, small, no metadata --------------------------------
 
 
-def _photo_on_its_side() -> bytes:
-    """A 300x200 JPEG, top half red and bottom half blue, whose EXIF says
-    "rotate 90° clockwise to view" (orientation 6), with a camera name."""
-    image = Image.new("RGB", (300, 200), "red")
-    image.paste((0, 0, 255), (0, 100, 300, 200))
-    exif = Image.Exif()
-    exif[0x0112] = 6  # Orientation
-    exif[0x010F] = "SecretCam"  # Make
-    out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif.tobytes(), quality=95)
-    return out.getvalue()
-
-
 def test_the_thumbnail_is_turned_upright_and_has_no_metadata(room, user):
-    photo = _photo_on_its_side()
+    photo = photo_on_its_side(size=(300, 200))
     assert b"SecretCam" in photo
     attachment = send(room, user, upload(photo, name="p.jpg")).attachments.get()
     # Upright it is 200 wide and 300 high.
