@@ -1,6 +1,23 @@
 """Test-only tweaks on top of the real settings."""
 
+import os
+import tempfile
+
 from config.settings import *  # noqa: F403
+
+# SQLite tests run on what production runs: a file in WAL mode, one
+# connection per thread (config/settings.py sets the mode and busy timeout).
+# Django's default test database, a shared-cache in-memory one, locks whole
+# tables between connections and answers SQLITE_LOCKED at once, busy timeout
+# or not: live_server's request threads each open their own connection to it
+# (pytest-django hands them the test thread's only when the database is
+# already in-memory as the server starts), so two tabs polling beside a write
+# met "database table is locked". One file per process: runs side by side
+# (several checkouts, CI) never share it.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"chat-test-{os.getpid()}.db")
+    }
 
 # whitenoise's manifest storage needs collectstatic; tests serve files as-is.
 STORAGES["staticfiles"] = {  # noqa: F405

@@ -7,12 +7,13 @@ from collections.abc import Callable
 
 from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.urls import reverse
 
-from chat import presence
+from chat import presence, transient
 from chat.forms import CursorError, cursor_value
 from chat.live import grants, query, throttle
 
@@ -92,7 +93,16 @@ class FastPollMiddleware:
         if granted is None:
             return None
         grant, session_key = granted
-        check = query.sidebar_check(session_key=session_key, user_id=grant.user_id)
+        try:
+            check = transient.retried(
+                lambda: query.sidebar_check(
+                    session_key=session_key, user_id=grant.user_id
+                )
+            )
+        except OperationalError as error:
+            if not transient.is_transient(error):
+                raise
+            return None  # the full path tries too, then answers busy
         if not check.counts or check.version != params["v"]:
             return None
         return HttpResponse(status=204, headers=self._headers["sidebar", secure])
@@ -127,13 +137,20 @@ class FastPollMiddleware:
         # `r`: the read receipts the page shows its viewer (only under their
         # own newest message; a page without it shows none).
         tracked = params.get("r")
-        check = query.poll_check(
-            session_key=session_key,
-            user_id=grant.user_id,
-            room_id=grant.room_id,
-            membership_id=grant.membership_id,
-            receipts=tracked is not None,
-        )
+        try:
+            check = transient.retried(
+                lambda: query.poll_check(
+                    session_key=session_key,
+                    user_id=grant.user_id,
+                    room_id=grant.room_id,
+                    membership_id=grant.membership_id,
+                    receipts=tracked is not None,
+                )
+            )
+        except OperationalError as error:
+            if not transient.is_transient(error):
+                raise
+            return None  # the full path tries too, then answers busy
         if not check.counts:
             # The full path answers, and records nothing for this user.
             return None

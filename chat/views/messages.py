@@ -33,6 +33,7 @@ from chat.live import batches
 from chat.live.grants import GrantedPoll
 from chat.models import Message, Room
 from chat.templatetags.chat_tags import message_look, partials_version
+from chat.transient import reads_survive_locks
 from chat.types import HtmxHttpRequest
 from chat.views.responses import bad_request, see_other
 from chat.views.rooms import render_room
@@ -40,6 +41,7 @@ from chat.views.rooms import render_room
 
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
+@reads_survive_locks
 def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     granted: GrantedPoll | None = getattr(request, "poll_grant", None)
     if granted is not None:

@@ -8,11 +8,13 @@ from chat import selectors
 from chat.context import sidebar_context, sidebar_grant
 from chat.decorators import login_required
 from chat.live import grants
+from chat.transient import reads_survive_locks
 from chat.types import HtmxHttpRequest
 
 
 @vary_on_headers("HX-Request")
 @require_GET
+@reads_survive_locks
 @login_required
 def sidebar(request: HtmxHttpRequest) -> HttpResponse:
     """The sidebar refreshing itself: 204 while its version (`v`, in the URL

@@ -3,8 +3,10 @@ reach the other user's page through its poll; the same with script off for
 the one acting (plain links and forms, 303 back to the message)."""
 
 import re
+import sqlite3
 
 import pytest
+from django.db import OperationalError
 from playwright.sync_api import expect
 
 from chat import services
@@ -40,9 +42,8 @@ def around_url(live_server, room, message_id: int) -> str:
 
 
 def shown_id(tab, text: str, timeout: int = 5_000) -> int:
-    """The id of the one message on the page that reads `text`. From the
-    page, not the database: the test's queries would share the in-memory
-    database's one connection with the server's threads mid-request."""
+    """The id of the one message on the page that reads `text`: what the
+    page shows, not what the database holds."""
     message = tab.page.locator("#messages article[data-id]").filter(
         has=tab.page.locator(
             ".message-content", has_text=re.compile(f"^{re.escape(text)}$")
@@ -54,9 +55,7 @@ def shown_id(tab, text: str, timeout: int = 5_000) -> int:
 
 def old_original(room, author, text: str, make_messages) -> tuple[int, list[int]]:
     """A message with 30 after it: its id, and the id of every message in
-    the room. Made and read before any page is open: live_server shares the
-    test's in-memory database connection, and the test's writes while pages
-    poll make their reads fail ("database table is locked")."""
+    the room, made before any page is open."""
     original = services.message_create(room=room, author=author, content=text)
     make_messages(room, 30, author=author, prefix="filler")
     return original.pk, list(room.messages.order_by("id").values_list("id", flat=True))
@@ -430,3 +429,50 @@ def test_without_script_a_reply_and_its_quote_lead_through_history_to_the_newest
     no_script_send(bob, "You're welcome")
     shown_id(alice, "You're welcome", timeout=LIVE)
     assert_quiet(alice, bob)
+
+
+def test_a_poll_answered_busy_leaves_the_poller_which_recovers_by_itself(
+    open_tab, user, other_user, members, monkeypatch
+):
+    """A database lock that outlasts the retries gives the poll a 503
+    (chat.transient): htmx swaps nothing, the poller keeps its cursor and
+    its timer, and the first poll after the lock delivers what was missed."""
+    from chat import selectors, transient
+    from chat.live import query
+
+    alice = open_tab(user, room_path(members))
+    busy = {"on": True}
+
+    def locked(read):
+        def maybe(*args, **kwargs):
+            if busy["on"]:
+                cause = sqlite3.OperationalError("database is locked")
+                cause.sqlite_errorcode = 5  # SQLITE_BUSY, as SQLite sets it
+                raise OperationalError(str(cause)) from cause
+            return read(*args, **kwargs)
+
+        return maybe
+
+    monkeypatch.setattr(transient, "PAUSE", 0)
+    monkeypatch.setattr(query, "poll_check", locked(query.poll_check))
+    monkeypatch.setattr(selectors, "room_get", locked(selectors.room_get))
+    answers: list[int] = []
+    alice.page.on(
+        "response",
+        lambda r: answers.append(r.status) if "/messages/?" in r.url else None,
+    )
+    deadline = 20
+    while answers.count(503) < 2 and deadline:
+        alice.page.wait_for_timeout(500)
+        deadline -= 1
+    assert answers.count(503) >= 2
+    poller = alice.page.locator("#poller")
+    expect(poller).to_have_count(1)
+    assert "busy" not in alice.page.locator("#messages").inner_text()
+
+    busy["on"] = False
+    message = services.message_create(room=members, author=other_user, content="Back")
+    expect(article(alice, message.pk)).to_be_visible(timeout=2 * LIVE)
+    # The console heard of the 503s and of nothing else.
+    assert alice.console and all("503" in line for line in alice.console)
+    assert alice.errors == []

@@ -4,6 +4,7 @@ script), served only to those who may read the room with headers that let
 nothing run, drawn with no query per message, gone from storage with their
 message."""
 
+import functools
 import gzip
 import io
 import json
@@ -297,6 +298,7 @@ def _exif(orientation: int | None = None) -> bytes:
     return exif.tobytes()
 
 
+@functools.cache  # the profile holds the time it was made: one for all
 def _srgb() -> bytes:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 

@@ -117,3 +117,22 @@ def test_in_debug_rendered_messages_are_not_cached():
     production = manage("shell", "-c", probe, **PRODUCTION_ENV)
     assert production.returncode == 0, production.stderr
     assert production.stdout.strip().splitlines()[-1] == "LocMemCache"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tests_on_sqlite_run_on_a_wal_file_as_production_does():
+    """A shared-cache in-memory database (Django's default for tests) locks
+    tables between the live server's connections and fails at once with
+    "database table is locked": production never does that (issue 27)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        assert connection.vendor == "postgresql"
+        return
+    assert not connection.is_in_memory_db()
+    assert Path(connection.settings_dict["NAME"]).is_file()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] > 0
