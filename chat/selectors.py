@@ -13,6 +13,7 @@ from django.db.models import (
     Count,
     F,
     FilteredRelation,
+    Max,
     Min,
     OuterRef,
     Q,
@@ -488,15 +489,48 @@ def changes_held(
     *, room: Room, since: int, newest: int, start: int, after: int
 ) -> list[Message]:
     """Messages a page holds (ids `start` to `after`) whose latest change is
-    numbered after `since` and up to `newest`, in id order. Not limited: a
-    page holds few, and each comes once however often it changed."""
+    numbered after `since` and up to `newest`, in change-number order, at
+    most CHAT_POLL_LIMIT + 1: one more than a poll brings says that more are
+    waiting (page_changes). The cursor comes from the client: a page that
+    claims to hold the whole room as of its first change would otherwise
+    be sent the whole room at once."""
+    limit = settings.CHAT_POLL_LIMIT
     return with_attachments(
         list(
             _messages(room)
             .filter(seq__gt=since, seq__lte=newest, id__gte=start, id__lte=after)
-            .order_by("id")
+            .order_by("seq")[: limit + 1]
         )
     )
+
+
+def room_newest_id(*, room: Room) -> int:
+    """The id of the room's newest message (0: none yet): an index probe."""
+    return room.messages.aggregate(newest=Max("id"))["newest"] or 0
+
+
+def cursor_refusal(
+    *,
+    room: Room,
+    after: int,
+    since: int,
+    start: int,
+    newest: int,
+    new: list[Message] | None = None,
+) -> str | None:
+    """Why no page of `room` can stand at this cursor (None: one can), the
+    room's change number being `newest`: a page holds messages `start` to
+    `after` of the room, as of a change number it was given. One past the
+    room's newest message or change number is forged, or from another
+    room. `new`: the messages after `after`, when already read (any of them
+    puts `after` below the newest: no query)."""
+    if since > newest:
+        return _("'seq' is past this room's newest change: load the room again.")
+    if start > after:
+        return _("'start' is after 'after': load the room again.")
+    if after and not new and after > room_newest_id(room=room):
+        return _("'after' is past this room's newest message: load the room again.")
+    return None
 
 
 def held_changes_possible(*, new: list[Message], since: int, newest: int) -> bool:
@@ -561,6 +595,12 @@ def page_changes(
     more = len(new) >= settings.CHAT_POLL_LIMIT
     if more:
         seq = seq_below_waiting(room=room, after=after, seq=seq)
+    if len(changed) > settings.CHAT_POLL_LIMIT:
+        # The first changes by number, and the page's number up to the last
+        # of them: the rest come with the next poll, which fires at once.
+        changed = changed[: settings.CHAT_POLL_LIMIT]
+        seq, more = min(seq, changed[-1].seq), True
+    changed = sorted(changed, key=lambda message: message.id)
     return Changes(new=new, changed=changed, after=after, seq=seq, more=more)
 
 

@@ -10,64 +10,105 @@ the same page state; each poll's own grant is still checked by its own
 query (chat.live.query), and each viewer's read mark is still written.
 """
 
+import sys
 from collections.abc import Callable
+from typing import NamedTuple
 
 from chat import selectors
 from chat.models import Message, Room
 
-LIMIT = 2048  # entries kept per process; all are dropped when it is reached
+LIMIT = 2048  # entries kept per process, of each kind
+# Bytes kept per process, of each kind, as weighed by _weight: entries come
+# from cursors a client chooses, so their count alone bounds nothing.
+BUDGET = 16 * 1024 * 1024
+# What a message read costs in memory beyond its text: the model instance,
+# its author, its attachments' list and the reactions' copy (measured with
+# tracemalloc on a message with a reaction and an attachment: about 3 KB).
+MESSAGE_BYTES = 4096
+
+
+class _Kept:
+    """Entries of one kind, all dropped when one more would pass LIMIT or
+    BUDGET. Threads may read and write at once: an entry is only ever
+    replaced by an equal one, and the weights are a bound, not a ledger."""
+
+    def __init__(self) -> None:
+        self.entries: dict = {}
+        self.weight = 0
+
+    def get(self, key: tuple):
+        return self.entries.get(key)
+
+    def keep(self, key: tuple, value, weight: int):
+        if len(self.entries) >= LIMIT or self.weight + weight > BUDGET:
+            self.clear()
+        self.entries[key] = value
+        self.weight += weight
+        return value
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.weight = 0
+
+
+def _weight(messages: list[Message]) -> int:
+    return sum(MESSAGE_BYTES + sys.getsizeof(m.content) for m in messages)
+
 
 # (room, after, newest) -> (room, new messages): shared by every page at
 # that cursor; (room, after, since, start, newest) -> held messages changed:
 # read only when something but new messages changed, shared by the pages
 # that hold the same messages.
-_new: dict[tuple, tuple[Room | None, list[Message]]] = {}
-_changed: dict[tuple, list[Message]] = {}
+_new = _Kept()
+_changed = _Kept()
 # (page state, language, each message's look for the viewer) -> the drawn
 # changes (chat/partials/changes.html): one rendering per look, per process.
-_drawn: dict[tuple, str] = {}
+_drawn = _Kept()
 
 
-def _keep(entries: dict, key: tuple, value):
-    if len(entries) >= LIMIT:
-        entries.clear()
-    # Threads may read the same entry at once; both are the same.
-    entries[key] = value
-    return value
+class Shared(NamedTuple):
+    room: Room | None  # None: deleted
+    changes: selectors.Changes | None  # None: nothing (or refused)
+    refusal: str | None = None  # why no page can stand at the cursor
 
 
 def shared(
     *, room_id: int, after: int, since: int, start: int, newest: int
-) -> tuple[Room | None, selectors.Changes | None]:
-    """The room (None if it was deleted) and what a page holding messages
-    `start`..`after` as of change number `since` is missing, up to
-    `newest` (None: nothing; a poll sent on by a change in who is here):
-    read once per process."""
-    if newest <= since:
-        # Sent on by a change in who is here: the room is all it needs.
+) -> Shared:
+    """The room and what a page holding messages `start`..`after` as of
+    change number `since` is missing, up to `newest` (no changes: a poll
+    sent on by a change in who is here): read once per process. A cursor
+    no page of the room can hold is refused (selectors.cursor_refusal)."""
+    if newest == since:
+        # Sent on by a change in who is here: the room is all it needs, and
+        # no message is read, so the cursor bounds nothing here.
         key = (room_id, None, newest)
-        hit = _new.get(key) or _keep(_new, key, (selectors.room_by_id(room_id), []))
-        return hit[0], None
+        hit = _new.get(key) or _new.keep(
+            key, (selectors.room_by_id(room_id), []), MESSAGE_BYTES
+        )
+        return Shared(hit[0], None)
     hit = _new.get((room_id, after, newest))
     if hit is None:
         room = selectors.room_by_id(room_id)
         new = [] if room is None else selectors.messages_after(room=room, after=after)
-        hit = _keep(_new, (room_id, after, newest), (room, new))
+        hit = _new.keep((room_id, after, newest), (room, new), _weight(new))
     room, new = hit
     if room is None:
-        return None, None
+        return Shared(None, None)
+    refusal = selectors.cursor_refusal(
+        room=room, after=after, since=since, start=start, newest=newest, new=new
+    )
+    if refusal:
+        return Shared(room, None, refusal)
     changed: list[Message] = []
     if selectors.held_changes_possible(new=new, since=since, newest=newest):
         key = (room_id, after, since, start, newest)
         changed = _changed.get(key)
         if changed is None:
-            changed = _keep(
-                _changed,
-                key,
-                selectors.changes_held(
-                    room=room, since=since, newest=newest, start=start, after=after
-                ),
+            changed = selectors.changes_held(
+                room=room, since=since, newest=newest, start=start, after=after
             )
+            _changed.keep(key, changed, _weight(changed))
     changes = selectors.page_changes(
         room=room,
         after=after,
@@ -77,7 +118,7 @@ def shared(
         new=new,
         changed=changed,
     )
-    return room, changes
+    return Shared(room, changes)
 
 
 def drawn(key: tuple, draw: Callable[[], str]) -> str:
@@ -85,7 +126,8 @@ def drawn(key: tuple, draw: Callable[[], str]) -> str:
     everything the drawing depends on."""
     hit = _drawn.get(key)
     if hit is None:
-        hit = _keep(_drawn, key, draw())
+        hit = draw()
+        _drawn.keep(key, hit, sys.getsizeof(hit))
     return hit
 
 

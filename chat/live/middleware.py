@@ -151,14 +151,17 @@ class FastPollMiddleware:
             if not transient.is_transient(error):
                 raise
             return None  # the full path tries too, then answers busy
-        if not check.counts:
-            # The full path answers, and records nothing for this user.
+        if not check.counts or since > check.newest:
+            # The full path answers (a cursor past the room's newest change
+            # is refused there), and records nothing for this user.
             return None
         # Only now, with the grant known to count, is the user "here".
         activity = presence.seen(
             room_id=grant.room_id, user_id=grant.user_id, username=grant.username
         )
         changed = activity.version != params.get("v")
+        # As the full path compares (selectors.Receipts.shown_to): a page
+        # not its newest message's author's tracks none.
         receipts_changed = tracked is not None and tracked != str(check.readers)
         if check.has_new(since) or changed or receipts_changed:
             # chat.views.messages answers on the grant's word, without

@@ -142,10 +142,21 @@ def _sql(vendor: str, use_tz: bool, membership: bool, receipts: bool) -> str:
         " WHERE p.user_id = m.user_id AND NOT p.read_receipts)"
         f" LIMIT {RECEIPTS_COUNTED}"
     )
+    # Counted only for the newest message's author, whose page shows them:
+    # to anyone else the count is -1 whatever it is, or a poll's `r` would
+    # tell them how many have read someone else's message.
+    author = (
+        f"(SELECT user_id FROM {q(messages)} WHERE room_id = %s"
+        " ORDER BY id DESC LIMIT 1)"
+    )
+    counted = (
+        f" CASE WHEN {author} = %s"
+        f" THEN (SELECT COUNT(*) FROM ({readers}) readers) ELSE -1 END"
+    )
     sql = (
         f"SELECT {' AND '.join(counts)},"
         f" (SELECT seq FROM {q(Room._meta.db_table)} WHERE id = %s),"
-        + (f" (SELECT COUNT(*) FROM ({readers}) readers)" if receipts else " 0")
+        + (counted if receipts else " 0")
     )
     return _for_driver(vendor, sql)
 
@@ -154,7 +165,9 @@ def _sql(vendor: str, use_tz: bool, membership: bool, receipts: bool) -> str:
 class PollCheck:
     counts: bool  # the grant still counts
     newest: int  # the room's change number (Room.seq; 0: nothing yet)
-    readers: int  # read receipts at the newest message, if asked (else 0)
+    # Read receipts at the newest message, if asked (else 0); None when
+    # the viewer did not write it and so sees none.
+    readers: int | None
 
     def has_new(self, since: int) -> bool:
         """Whether anything changed after the page's change number."""
@@ -184,10 +197,14 @@ def poll_check(
         params += [membership_id, user_id, room_id]
     params.append(room_id)
     if receipts:  # the page shows its viewer who read their message
-        params += [room_id, room_id]
+        params += [room_id, user_id, room_id, room_id]
     sql = _sql(db.vendor, settings.USE_TZ, bool(membership_id), receipts)
     counts, newest, readers = _fetchone(sql, params)
-    return PollCheck(counts=bool(counts), newest=newest or 0, readers=readers)
+    return PollCheck(
+        counts=bool(counts),
+        newest=newest or 0,
+        readers=None if readers < 0 else readers,
+    )
 
 
 # The sidebar's version: what it shows, summed up by the rooms one sees (the

@@ -49,13 +49,15 @@ def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         # session, its user active, its membership there): the rule it was
         # issued under holds. What the page is missing is shared by every
         # poll of this room in the same state (chat.live.batches).
-        room, changes = batches.shared(
+        room, changes, refusal = batches.shared(
             room_id=granted.grant.room_id,
             after=granted.after,
             since=granted.since,
             start=granted.start,
             newest=granted.newest,
         )
+        if refusal:
+            return bad_request(refusal)
         if room is not None:  # not deleted meanwhile
             return _granted_poll(request, room, granted, changes)
     return _room_messages(request, slug)
@@ -140,7 +142,6 @@ def _poll(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpRespon
         response = render(request, "chat/partials/poller.html", context, status=429)
         response["Retry-After"] = str(ratelimit.retry_after(rate))
         return response
-    activity = presence.seen_by(room_id=room.pk, user=request.user)
     # A page from before change numbers: new messages from here on.
     state = _PageState(
         after=cursor.after,
@@ -148,10 +149,15 @@ def _poll(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpRespon
         start=cursor.start,
         newest=room.seq,
     )
+    refusal = selectors.cursor_refusal(room=room, **state._asdict())
+    if refusal:
+        return bad_request(refusal)
+    activity = presence.seen_by(room_id=room.pk, user=request.user)
     if cursor.seq is None:
         changes = selectors.page_changes(room=room, **state._asdict())
     else:  # shared with every poll of the room in the same state
-        changes = _nothing(state, batches.shared(room_id=room.pk, **state._asdict())[1])
+        shared = batches.shared(room_id=room.pk, **state._asdict())
+        changes = _nothing(state, shared.changes)
     changes = services.changes_deliver(
         room=room, user_id=request.user.pk, changes=changes
     )
@@ -212,11 +218,17 @@ def _newer(request: HtmxHttpRequest, room: Room, *, cursor: Cursor) -> HttpRespo
     live, and nothing between is lost or sent twice."""
     after = cursor.after or 0
     newest = room.seq  # read (room_get) before the messages are
+    since = newest if cursor.seq is None else cursor.seq
+    refusal = selectors.cursor_refusal(
+        room=room, after=after, since=since, start=cursor.start, newest=newest
+    )
+    if refusal:
+        return bad_request(refusal)
     page = selectors.messages_newer(room=room, after=after)
     changes = selectors.page_changes(
         room=room,
         after=after,
-        since=newest if cursor.seq is None else cursor.seq,
+        since=since,
         start=cursor.start,
         newest=newest,
         new=page.messages,

@@ -393,3 +393,46 @@ def test_any_search_through_the_page_is_200_or_400(htmx_client, room, text, befo
     raw = urlencode({k: v.encode("utf-8", "surrogatepass") for k, v in params.items()})
     response = htmx_client.get(f"/search/?{raw}")
     assert response.status_code in (200, 400)
+
+
+CURSOR_FIELDS = ["after", "seq", "start", "newer", "before", "since"]
+
+
+@FUZZ
+@given(
+    cursor=st.dictionaries(
+        st.sampled_from(CURSOR_FIELDS),
+        # Past the newest real one: just past it, far past, at and over 2**63.
+        st.one_of(st.integers(1, 1000), st.integers(2**40, 2**63 + 2**62)).map(
+            lambda beyond: ("past", beyond)
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    path=st.sampled_from(["/rooms/general/messages/", "/api/rooms/general/messages/"]),
+)
+def test_any_cursor_past_the_newest_is_refused_or_bounded(
+    htmx_client, room, other_user, cursor, path, settings
+):
+    """Every cursor field, above the room's newest id and change number:
+    a 4xx, or an answer of at most one batch; never the room."""
+    settings.CHAT_POLL_LIMIT = 3
+    if not room.messages.exclude(kind="join").count():
+        for n in range(8):
+            services.message_create(room=room, author=other_user, content=f"m{n}")
+    room.refresh_from_db()
+    newest = max(room.messages.values_list("id", flat=True))
+    params = {
+        name: str(beyond + (newest if name != "seq" else room.seq))
+        for name, (_past, beyond) in cursor.items()
+    }
+    response = htmx_client.get(path, params)
+    assert response.status_code < 500
+    if response.status_code < 300 and response.content:
+        body = response.content.decode()
+        drawn = (
+            body.count('data-id="')
+            if "/api/" not in path
+            else (len(json.loads(body)["messages"]))
+        )
+        assert drawn <= max(settings.CHAT_POLL_LIMIT, settings.CHAT_PAGE_SIZE)

@@ -2,7 +2,10 @@
 (selectors.room_receipts), counted by the empty poll's one query the same
 way (chat.live.query), and swapped in by the poll when that count moves."""
 
+import re
+
 import pytest
+from django.test import Client
 
 from accounts import services as accounts
 from chat import selectors, services
@@ -34,7 +37,9 @@ def test_readers_are_the_members_whose_mark_reached_the_newest_message(
 ):
     carol, dave = make_user("carol"), make_user("dave")
     assert selectors.room_receipts(room=room).readers == ()  # no message yet
-    assert checked(htmx_client, room, user) == 0
+    # No message: no one's to show them under, as Receipts.shown_to says.
+    assert checked(htmx_client, room, user) is None
+    assert selectors.room_receipts(room=room).shown_to(user.pk) is None
     for member in (other_user, carol, dave):
         services.room_join(room=room, user=member)
     said = services.message_create(room=room, author=user, content="hi")
@@ -47,6 +52,12 @@ def test_readers_are_the_members_whose_mark_reached_the_newest_message(
     # alice's mark moves when a page shows her her message, not here).
     assert [name for _id, name in receipts.readers] == ["bob"]
     assert checked(htmx_client, room, user) == receipts.count == 1
+    # Counted for the author only: to bob the query says none, as to him
+    # the full path shows none.
+    bob = Client()
+    bob.force_login(other_user)
+    assert checked(bob, room, other_user) is None
+    assert receipts.shown_to(other_user.pk) is None
     accounts.profile_update(user=dave, read_receipts=True)
     assert checked(htmx_client, room, user) == selectors.room_receipts(room=room).count
 
@@ -231,3 +242,30 @@ def test_a_poll_reads_receipts_only_for_the_author_of_the_newest_message(
     page = soup(htmx_client.get(page.select_one("#poller")["hx-get"]))
     assert any(receipts_read(sql) for sql in driver_statements)
     assert "&r=1" in page.select_one("#poller")["hx-get"]  # herself, so far
+
+
+@pytest.mark.parametrize("joined", [True, False], ids=["member", "never-joined"])
+def test_a_poll_answers_alike_whatever_count_a_non_author_claims(
+    client_for, poller_url, room, user, other_user, make_user, joined
+):
+    """`r` is the count a page shows its viewer under their own newest
+    message. Anyone else adding it to their poll must learn nothing by it:
+    the answer (fast path or full) does not move with the number claimed,
+    whether it matches the true count or not."""
+    readers = [make_user(f"reader{i}") for i in range(2)]
+    if joined:
+        services.room_join(room=room, user=other_user)
+    said = services.message_create(room=room, author=user, content="mine")
+    for reader in readers:
+        Membership.objects.create(room=room, user=reader, last_read_id=said.id)
+    true_count = len(selectors.room_receipts(room=room, viewer_id=user.pk).readers)
+    assert true_count >= 2  # her two readers at least
+    bob = client_for(other_user)
+    url = poller_url(bob, room)
+    assert "&r=" not in url
+    for path in (url, re.sub(r"([?&])t=[^&]*&?", r"\1", url)):  # fast, full
+        statuses = [
+            bob.get(f"{path}&r={claimed}").status_code
+            for claimed in range(true_count + 2)
+        ]
+        assert len(set(statuses)) == 1, statuses
