@@ -72,9 +72,7 @@ class Shared(NamedTuple):
     refusal: str | None = None  # why no page can stand at the cursor
 
 
-def shared(
-    *, room_id: int, after: int, since: int, start: int, newest: int
-) -> Shared:
+def shared(*, room_id: int, after: int, since: int, start: int, newest: int) -> Shared:
     """The room and what a page holding messages `start`..`after` as of
     change number `since` is missing, up to `newest` (no changes: a poll
     sent on by a change in who is here): read once per process. A cursor
