@@ -6,7 +6,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services, usernames
-from accounts.models import DISPLAY_NAME_MAX_LENGTH, UsernameSkeleton
+from accounts.models import DISPLAY_NAME_MAX_LENGTH, NameSkeleton
 
 
 class UsernameField(auth_forms.UsernameField):
@@ -26,7 +26,7 @@ class UsernameField(auth_forms.UsernameField):
 
 class SignupForm(auth_forms.UserCreationForm):
     """Django's signup form, refusing also reserved names and names that look
-    like an existing user's (accounts.usernames)."""
+    like an existing user's username or display name (accounts.usernames)."""
 
     error_messages = {
         **auth_forms.UserCreationForm.error_messages,
@@ -47,7 +47,7 @@ class SignupForm(auth_forms.UserCreationForm):
                 self.error_messages["reserved_username"], code="reserved_username"
             )
         digests = [usernames.digest(k) for k in keys]
-        if UsernameSkeleton.objects.filter(digest__in=digests).exists():
+        if NameSkeleton.objects.filter(digest__in=digests).exists():
             raise ValidationError(
                 self.error_messages["similar_username"], code="similar_username"
             )
@@ -81,8 +81,11 @@ class SettingsForm(forms.Form):
         help_text=_("Others see “Seen by” with your name under what you have read."),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, user=None, **kwargs) -> None:
+        """user: whose settings these are (their own names are no look-alike
+        of someone else's)."""
         super().__init__(*args, **kwargs)
+        self.user = user
         default = _("Site default (%(zone)s)") % {"zone": settings.TIME_ZONE}
         self.fields["time_zone"].choices = [
             ("", default),
@@ -90,7 +93,9 @@ class SettingsForm(forms.Form):
         ]
 
     def clean_display_name(self) -> str:
-        return services.clean_display_name(self.cleaned_data["display_name"])
+        return services.clean_display_name(
+            self.cleaned_data["display_name"], user=self.user
+        )
 
 
 class AvatarForm(forms.Form):

@@ -6,22 +6,51 @@ from django.dispatch import receiver
 from accounts import usernames
 
 
-class UsernameSkeleton(models.Model):
-    """The digest of a user's look-alike key (accounts.usernames), so that
-    signup finds an existing look-alike with one indexed query. A post_save
-    signal keeps it for every user however made (signup, createsuperuser,
-    the admin, a rename); the unique digest stops two look-alikes that sign
-    up at the same moment from both getting in."""
+class NameSkeleton(models.Model):
+    """The digest of the look-alike key (accounts.usernames) of each name a
+    user is shown by: their username, and their display name when it is not
+    a look-alike of that username. Signup and the settings find a look-alike
+    of anyone's name with one indexed query; the unique digest stops two
+    people who take look-alike names at the same moment (two usernames, two
+    display names, or one of each) from both getting them. A post_save
+    signal keeps the username's row for every user however made (signup,
+    createsuperuser, the admin, a rename); accounts.services.profile_update
+    keeps the display name's."""
 
-    user = models.OneToOneField(
+    class Kind(models.TextChoices):
+        USERNAME = "username"
+        DISPLAY_NAME = "display_name"
+
+    user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
-        related_name="username_skeleton",
+        related_name="name_skeletons",
     )
+    kind = models.CharField(max_length=12, choices=Kind, default=Kind.USERNAME)
     digest = models.CharField(max_length=64, unique=True)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind"], name="accounts_one_skeleton_per_name"
+            )
+        ]
+
     def __str__(self) -> str:
-        return f"{self.user_id}: {self.digest[:12]}"
+        return f"{self.user_id} {self.kind}: {self.digest[:12]}"
+
+
+def hold_name(user, kind: str, digest: str) -> bool:
+    """Record the user's name of that kind; False, recording nothing, when
+    another row holds a look-alike."""
+    try:
+        with transaction.atomic():
+            NameSkeleton.objects.update_or_create(
+                user=user, kind=kind, defaults={"digest": digest}
+            )
+    except IntegrityError:
+        return False
+    return True
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)
@@ -30,16 +59,20 @@ def keep_skeleton(sender, instance, raw, update_fields, **kwargs) -> None:
     if raw or (update_fields is not None and "username" not in update_fields):
         return
     digest = usernames.digest(usernames.key(instance.get_username()))
-    try:
-        with transaction.atomic():
-            UsernameSkeleton.objects.update_or_create(
-                user=instance, defaults={"digest": digest}
-            )
-    except IntegrityError:
-        # Another user holds a look-alike name (older than this check, or
-        # made by an administrator): that row keeps the name protected, and
-        # this user holds none. Signup checks for this and refuses.
-        UsernameSkeleton.objects.filter(user=instance).delete()
+    kind = NameSkeleton.Kind
+    if hold_name(instance, kind.USERNAME, digest):
+        return
+    # Renamed to a look-alike of one's own display name: the username's row
+    # holds the name for both.
+    own = NameSkeleton.objects.filter(
+        user=instance, kind=kind.DISPLAY_NAME, digest=digest
+    )
+    if own.delete()[0] and hold_name(instance, kind.USERNAME, digest):
+        return
+    # Another user holds a look-alike name (older than this check, or
+    # made by an administrator): that row keeps the name protected, and
+    # this user holds none. Signup checks for this and refuses.
+    NameSkeleton.objects.filter(user=instance, kind=kind.USERNAME).delete()
 
 
 DISPLAY_NAME_MAX_LENGTH = 50

@@ -58,6 +58,20 @@ def name_of(user) -> str:
     return user.get_username()
 
 
+def handle_of(user) -> str:
+    """The "@username" where the name shown is a display name: printed beside
+    it wherever two people could be taken for each other (a display name
+    may be anyone's), it tells them apart. "" where the name shown is the
+    username, which is no one else's."""
+    if isinstance(user, Mapping):
+        username = user.get("username") or ""
+    else:
+        username = user.get_username()
+    if not username or name_of(user) == username:
+        return ""
+    return f"@{username}"
+
+
 def appearance_key(user) -> str:
     """A short string that changes whenever how the user is drawn does (a
     display name, an avatar): for cache keys of what draws them. It is

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts import avatars, usernames
-from accounts.models import DISPLAY_NAME_MAX_LENGTH, Profile
+from accounts.models import DISPLAY_NAME_MAX_LENGTH, NameSkeleton, Profile, hold_name
 
 
 class _Unset:
@@ -37,10 +37,20 @@ def profile_get(*, user: AbstractBaseUser) -> Profile:
     return Profile.objects.filter(user=user).first() or Profile(user=user)
 
 
-def clean_display_name(value: str) -> str:
+def _similar_name_error() -> ValidationError:
+    return ValidationError(
+        _("This display name looks too much like the name of someone else."),
+        code="similar_name",
+    )
+
+
+def clean_display_name(value: str, *, user: AbstractBaseUser | None = None) -> str:
     """The name as stored: outer white space stripped, inner runs made one
     space; "" (no display name) for nothing. ValidationError for invisible
-    or control characters, or a name too long."""
+    or control characters, a name that shows nothing, a name too long, a
+    reserved one (accounts.usernames.is_reserved), or one that looks like
+    the username or display name of anyone but the user (everyone's without
+    a user): others would take its owner for them."""
     value = value.strip()
     if any(
         unicodedata.category(char) in _REFUSED_CATEGORIES
@@ -61,7 +71,51 @@ def clean_display_name(value: str) -> str:
             % {"max": DISPLAY_NAME_MAX_LENGTH},
             code="max_length",
         )
+    if not value:
+        return value
+    if not any(
+        unicodedata.category(char)[0] in "LNPS" and not usernames.draws_nothing(char)
+        for char in value
+    ):  # combining marks or variation selectors alone
+        raise ValidationError(
+            _("Display names need at least one visible letter, digit or symbol."),
+            code="blank",
+        )
+    if usernames.is_reserved(value):
+        raise ValidationError(
+            _(
+                "Display names cannot be or contain a reserved word, "
+                "such as “admin”, “staff” or “system”."
+            ),
+            code="reserved_name",
+        )
+    digests = [usernames.digest(k) for k in usernames.keys_to_check(value)]
+    others = NameSkeleton.objects.filter(digest__in=digests)
+    if user is not None:
+        others = others.exclude(user=user)
+    if others.exists():
+        raise _similar_name_error()
     return value
+
+
+def _display_name_hold(*, user: AbstractBaseUser, display_name: str) -> None:
+    """Record the display name's key (accounts.models.NameSkeleton), inside
+    the caller's transaction; ValidationError when someone took a look-alike
+    since clean_display_name looked."""
+    kind = NameSkeleton.Kind
+    own = NameSkeleton.objects.filter(user=user, kind=kind.DISPLAY_NAME)
+    if not display_name:
+        own.delete()
+        return
+    digest = usernames.digest(usernames.key(display_name))
+    if hold_name(user, kind.DISPLAY_NAME, digest):
+        return
+    if NameSkeleton.objects.filter(
+        user=user, kind=kind.USERNAME, digest=digest
+    ).exists():
+        own.delete()  # a look-alike of one's username: that row holds both
+        return
+    raise _similar_name_error()
 
 
 @cache
@@ -94,7 +148,7 @@ def profile_update(
     if not isinstance(read_receipts, _Unset):
         changes["read_receipts"] = read_receipts
     if not isinstance(display_name, _Unset):
-        changes["display_name"] = clean_display_name(display_name)
+        changes["display_name"] = clean_display_name(display_name, user=user)
     if not isinstance(language, _Unset):
         changes["language"] = clean_language(language)
     if not isinstance(time_zone, _Unset):
@@ -103,6 +157,7 @@ def profile_update(
         profile, _created = Profile.objects.select_for_update().get_or_create(user=user)
         if changes.get("display_name", profile.display_name) != profile.display_name:
             changes["appearance"] = profile.appearance + 1
+            _display_name_hold(user=user, display_name=changes["display_name"])
         for field, value in changes.items():
             setattr(profile, field, value)
         if changes:

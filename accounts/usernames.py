@@ -12,10 +12,12 @@ single homoglyph that has several, or that is a sequence (m → rn), is a
 source of it; two characters that list only each other are one source and
 one prototype, and the smaller is taken for both, which compares the same.
 
-key() is what is compared: NFKC, casefold, skeleton, casefold again (some
-prototypes are capitals: 0 → O). accounts.models keeps a digest of every
-user's key; signup refuses a name whose keys_to_check() meet one of those or
-a reserved name's key.
+key() is what is compared: characters that draw nothing dropped, NFKC,
+casefold, skeleton, casefold again (some prototypes are capitals: 0 → O).
+accounts.models keeps a digest of the key of every user's username and
+display name; signup and the settings refuse a name whose keys_to_check()
+meet someone else's, or a reserved name's key (is_reserved for a display
+name, which may have several words).
 """
 
 import hashlib
@@ -41,9 +43,34 @@ RESERVED_USERNAMES = (
     "me",
 )
 
-# Hangul fillers are letters (so Django's username pattern accepts them)
-# that draw nothing: a name of them would look blank.
-_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+# A display name may not hold one of these even beside other words: they
+# claim to speak for the site ("admin (staff)", "Alice - Support"). Not
+# "root", a surname too: "root" alone is refused as a reserved name.
+ROLE_WORDS = (
+    "admin",
+    "administrator",
+    "staff",
+    "support",
+    "system",
+    "moderator",
+    "security",
+)
+
+# Characters that draw nothing but take a place, as a space does: Hangul
+# fillers are letters (so Django's username pattern accepts them), the
+# Braille blank a symbol. A name of them would look blank, and one beside a
+# name would look like nothing at all.
+_BLANK_CHARACTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Marks that draw nothing of their own: variation selectors (an emoji's
+# presentation: kept in display names), the combining grapheme joiner, the
+# Khmer inherent vowels, Mongolian free variation selectors. key() drops
+# them, format characters (category Cf) and the blanks above, so that a
+# name with one of them inside still meets the name without.
+_EMPTY_MARKS = frozenset(
+    "\u034f\u17b4\u17b5\u180b\u180c\u180d\u180f"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
 _LRM = "\u200e"  # the data wraps right-to-left characters in it
 
 
@@ -81,8 +108,19 @@ def skeleton(text: str) -> str:
     return _map(_prototypes(), text)
 
 
+def draws_nothing(char: str) -> bool:
+    return (
+        char in _BLANK_CHARACTERS
+        or char in _EMPTY_MARKS
+        or unicodedata.category(char) == "Cf"
+    )
+
+
 def key(username: str) -> str:
-    folded = unicodedata.normalize("NFKC", username).casefold()
+    """What is compared: "alice" with a variation selector after it, or a
+    zero-width space inside, meets "alice"."""
+    visible = "".join(char for char in username if not draws_nothing(char))
+    folded = unicodedata.normalize("NFKC", visible).casefold()
     return skeleton(folded).casefold()
 
 
@@ -102,10 +140,46 @@ def reserved_keys() -> frozenset[str]:
     return frozenset(key(name) for name in RESERVED_USERNAMES)
 
 
+@cache
+def role_keys() -> frozenset[str]:
+    return frozenset(key(word) for word in ROLE_WORDS)
+
+
+def _words(name_key: str) -> list[str]:
+    """The key cut at everything but letters, marks and digits: at spaces,
+    brackets, punctuation, symbols."""
+    words, word = [], []
+    for char in name_key:
+        if unicodedata.category(char)[0] in "LMN":
+            word.append(char)
+        elif word:
+            words.append("".join(word))
+            word = []
+    if word:
+        words.append("".join(word))
+    return words
+
+
+def is_reserved(name: str) -> bool:
+    """A name that reads as a reserved one: it is one or looks like one (as
+    a username would be refused), or its words all are ("everyone (all)"),
+    or one of them is a role word ("admin (staff)", "Alice [moderator]")."""
+    for name_key in keys_to_check(name):
+        if name_key in reserved_keys():
+            return True
+        words = _words(name_key)
+        if words and all(word in reserved_keys() for word in words):
+            return True
+        if any(word in role_keys() for word in words):
+            return True
+    return False
+
+
 def has_invisible_characters(username: str) -> bool:
     """Format characters (category Cf: bidi overrides and isolates, LRM/RLM,
-    zero-width joiners) reorder or hide text around a name."""
+    zero-width joiners) reorder or hide text around a name; blank ones
+    (Hangul fillers, the Braille blank) look like nothing."""
     return any(
-        unicodedata.category(char) == "Cf" or char in _BLANK_LETTERS
+        unicodedata.category(char) == "Cf" or char in _BLANK_CHARACTERS
         for char in username
     )

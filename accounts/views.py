@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import avatars, preferences, services, throttle
 from accounts.forms import AvatarForm, SettingsForm, SignupForm
-from accounts.models import Profile, UsernameSkeleton, avatar_path
+from accounts.models import NameSkeleton, Profile, avatar_path
 from chat.decorators import login_required
 from chat.ratelimit import retry_after
 from chat.types import HtmxHttpRequest
@@ -50,7 +50,10 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
                 user = form.save()
                 # The post_save signal recorded the name's skeleton, unless a
                 # look-alike signed up since the form's check: undo.
-                if not UsernameSkeleton.objects.filter(user=user).exists():
+                held = NameSkeleton.objects.filter(
+                    user=user, kind=NameSkeleton.Kind.USERNAME
+                )
+                if not held.exists():
                     raise IntegrityError("a look-alike username was taken")
         except IntegrityError:  # that, or the very same name
             form.add_error("username", form.error_messages["similar_username"])
@@ -101,9 +104,13 @@ def settings_view(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _settings_page(request)
     # An unchecked box sends nothing: an empty POST is still a bound form.
-    form = SettingsForm(request.POST)
+    form = SettingsForm(request.POST, user=request.user)
     if form.is_valid():
-        profile = services.profile_update(user=request.user, **form.cleaned_data)
+        try:
+            profile = services.profile_update(user=request.user, **form.cleaned_data)
+        except ValidationError as error:  # a look-alike name taken meanwhile
+            form.add_error("display_name", error)
+            return _settings_page(request, status=400, settings_form=form)
         preferences.remember(request, profile)
         if profile.language:
             # The message below, and the next page, in the new language.

@@ -1,5 +1,6 @@
-"""{% avatar user %} and {{ user|display_name }}: how a user is drawn and
-named anywhere (accounts.selectors decides; the partial draws)."""
+"""{% avatar user %}, {{ user|display_name }} and {{ user|handle }}: how a
+user is drawn and named anywhere (accounts.selectors decides; the partial
+draws)."""
 
 from django import template
 from django.utils.html import format_html
@@ -30,3 +31,10 @@ def display_name_text(user) -> str:
     """The display name, else the username, as plain text (escaped where it
     is printed): for attributes such as aria-label, where <bdi> cannot go."""
     return selectors.name_of(user)
+
+
+@register.filter
+def handle(user) -> str:
+    """The "@bob" beside a display name, "" where the username is the name shown:
+    print it wherever two people could be taken for each other."""
+    return selectors.handle_of(user)

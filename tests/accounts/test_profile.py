@@ -206,3 +206,106 @@ def test_a_wrong_old_password_is_an_inline_error(user, client_for, soup):
 
 def test_password_change_wants_a_post(user, client_for):
     assert client_for(user, htmx=False).get(PASSWORD_URL).status_code == 405
+
+
+# --- display names no one could take for someone else ---
+
+SIMILAR_NAME = "looks too much like the name of someone else"
+RESERVED_NAME = "cannot be or contain a reserved word"
+INVISIBLE_NAME = "invisible or control characters"
+BLANK_NAME = "at least one visible letter, digit or symbol"
+
+DOUBLE_STRUCK_ALICE = "\U0001d552\U0001d55d\U0001d55a\U0001d554\U0001d556"
+FRAKTUR_SYSTEM = "\U0001d530\U0001d536\U0001d530\U0001d531\U0001d522\U0001d52a"
+
+
+def display_name_of(user) -> str:
+    profile = Profile.objects.filter(user=user).first()
+    return profile.display_name if profile else ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("alice", SIMILAR_NAME),  # another user's username
+        ("\u0430lice", SIMILAR_NAME),  # with a Cyrillic a
+        (DOUBLE_STRUCK_ALICE, SIMILAR_NAME),
+        (" ALICE ", SIMILAR_NAME),
+        ("a1ice", SIMILAR_NAME),
+        ("alice\ufe0f", SIMILAR_NAME),  # a variation selector draws nothing
+        ("system", RESERVED_NAME),
+        ("admin (staff)", RESERVED_NAME),
+        ("Alice [Moderator]", RESERVED_NAME),
+        (FRAKTUR_SYSTEM, RESERVED_NAME),
+        ("everyone (all)", RESERVED_NAME),
+        ("\u2800", INVISIBLE_NAME),  # the Braille blank
+        ("alice\u2800", INVISIBLE_NAME),
+        ("\u0301\ufe0f", BLANK_NAME),  # a lone accent and a variation selector
+    ],
+)
+def test_a_display_name_others_could_take_for_someone_else_is_refused(
+    client_for, user, other_user, soup, typed, reason
+):
+    """bob may not show himself as alice, the site, or nothing at all."""
+    response = save(client_for(other_user, htmx=False), display_name=typed)
+    assert response.status_code == 400
+    assert reason in field_error(soup(response), "id_display_name")
+    assert display_name_of(other_user) == ""
+
+
+def test_a_look_alike_of_another_display_name_is_refused(
+    client_for, user, other_user, soup
+):
+    services.profile_update(user=user, display_name="Ada Lovelace")
+    for typed in ("ada lovelace", "Ad\u0430  Lovelace"):  # Cyrillic a, two spaces
+        response = save(client_for(other_user, htmx=False), display_name=typed)
+        assert response.status_code == 400
+        assert SIMILAR_NAME in field_error(soup(response), "id_display_name")
+    assert display_name_of(other_user) == ""
+
+
+def test_one_s_own_username_is_one_s_own_to_show(client_for, user, other_user):
+    """alice may be "Alice" (or "\u0430lice"); bob may not."""
+    for typed in ("Alice", "\u0430lice", "alice"):
+        assert save(client_for(user, htmx=False), display_name=typed).status_code == 303
+        assert display_name_of(user) == typed
+    assert (
+        save(client_for(other_user, htmx=False), display_name="Alice").status_code
+        == 400
+    )
+
+
+def test_a_display_name_once_changed_or_cleared_is_free_again(user, other_user):
+    services.profile_update(user=user, display_name="Ada")
+    with pytest.raises(ValidationError):
+        services.profile_update(user=other_user, display_name="ADA")
+    services.profile_update(user=user, display_name="Ada L.")
+    services.profile_update(user=other_user, display_name="ADA")
+    with pytest.raises(ValidationError):
+        services.profile_update(user=user, display_name="\u0430da")
+    services.profile_update(user=other_user, display_name="")
+    services.profile_update(user=user, display_name="\u0430da")
+    assert display_name_of(user) == "\u0430da"
+
+
+def test_a_look_alike_taken_meanwhile_is_refused_not_a_500(
+    client_for, user, other_user, soup, monkeypatch
+):
+    """The form's check passed, then someone else took a look-alike by the
+    time of the write: the unique digest decides, and nothing is saved."""
+    services.profile_update(user=user, display_name="Ada Lovelace")
+    monkeypatch.setattr(
+        services.usernames, "keys_to_check", lambda name: set()
+    )  # the checks see no one
+    response = save(client_for(other_user, htmx=False), display_name="ADA LOVELACE")
+    assert response.status_code == 400
+    assert SIMILAR_NAME in field_error(soup(response), "id_display_name")
+    assert display_name_of(other_user) == ""
+
+
+def test_role_words_are_refused_anywhere_other_reserved_words_only_alone(user):
+    for refused in ("Support", "Alice - support", "Sys Admin", "me", "here!"):
+        with pytest.raises(ValidationError):
+            services.clean_display_name(refused)
+    for kept in ("Call me Al", "Here & There", "Help Desk", "Amanda Root"):
+        assert services.clean_display_name(kept) == kept

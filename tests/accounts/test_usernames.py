@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 
-from accounts.models import UsernameSkeleton
+from accounts.models import NameSkeleton
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def error(response, soup) -> str:
 
 def test_a_new_name_signs_up(client):
     assert signup(client, "carol").status_code == 303
-    assert UsernameSkeleton.objects.filter(user__username="carol").exists()
+    assert NameSkeleton.objects.filter(user__username="carol").exists()
 
 
 @pytest.mark.parametrize(
@@ -132,8 +132,85 @@ def test_the_migration_fills_skeletons_of_existing_users(make_user):
     alice, look_alike = make_user("alice"), make_user("bob")
     # Users from before the check: a look-alike pair among them.
     get_user_model().objects.filter(pk=look_alike.pk).update(username="\u0430lice")
-    UsernameSkeleton.objects.all().delete()
+    NameSkeleton.objects.all().delete()
     migration = importlib.import_module("accounts.migrations.0001_initial")
-    migration.fill_skeletons(apps, None)
+    migration.fill_skeletons(RenamedSince(), None)
     # One row per skeleton: the older user holds it, which protects the name.
-    assert list(UsernameSkeleton.objects.values_list("user", flat=True)) == [alice.pk]
+    assert list(NameSkeleton.objects.values_list("user", flat=True)) == [alice.pk]
+
+
+class RenamedSince:
+    """The models as 0001 named them: UsernameSkeleton is NameSkeleton now
+    (0005), whose rows 0001 made are all of the username kind."""
+
+    def get_model(self, app_label: str, model_name: str | None = None):
+        if model_name == "UsernameSkeleton":
+            model_name = "NameSkeleton"
+        return apps.get_model(app_label, model_name)
+
+
+# --- usernames and display names share one set of names ---
+
+
+def test_a_username_like_someone_s_display_name_is_refused(
+    client, soup, user, other_user
+):
+    from accounts import services
+
+    services.profile_update(user=other_user, display_name="Carol")
+    for look_alike in ("carol", "c\u0430rol", "CAROL"):
+        response = signup(client, look_alike)
+        assert response.status_code == 400
+        assert SIMILAR in error(response, soup)
+    services.profile_update(user=other_user, display_name="")  # free again
+    assert signup(client, "carol").status_code == 303
+
+
+def test_a_display_name_taken_during_signup_is_refused_not_a_500(
+    client, soup, user, other_user, monkeypatch
+):
+    """The form's check passed, then the name became bob's display name by
+    the time of the insert: the unique constraint decides."""
+    from accounts import services
+    from accounts.forms import SignupForm
+
+    services.profile_update(user=other_user, display_name="Carol")
+    unchecked = lambda self: self.data["username"]  # noqa: E731
+    monkeypatch.setattr(SignupForm, "clean_username", unchecked)
+    response = signup(client, "carol")
+    assert response.status_code == 400
+    assert SIMILAR in error(response, soup)
+    assert not get_user_model().objects.filter(username="carol").exists()
+
+
+def test_renamed_to_one_s_own_display_name_the_username_holds_it(client, user):
+    from accounts import services
+
+    services.profile_update(user=user, display_name="Alicia")
+    user.username = "alicia"
+    user.save()
+    held = NameSkeleton.objects.filter(user=user)
+    assert list(held.values_list("kind", flat=True)) == ["username"]
+    services.profile_update(user=user, display_name="Ally")
+    assert signup(client, "\u0430licia").status_code == 400  # still held
+    assert held.count() == 2
+
+
+def test_the_migration_keeps_existing_display_names(make_user):
+    """Oldest first; a display name that looks like a username, or like an
+    older display name, gets no row: the older row protects the name."""
+    from accounts.models import Profile
+
+    alice, bob, carol, dave = (make_user(n) for n in ("alice", "bob", "carol", "dave"))
+    # Display names from before the check, one of them one's own username.
+    for person, shown in (
+        (alice, "ALICE"),
+        (bob, "Alice"),
+        (carol, "Zed"),
+        (dave, "zed"),
+    ):
+        Profile.objects.create(user=person, display_name=shown)
+    migration = importlib.import_module("accounts.migrations.0005_nameskeleton")
+    migration.fill_display_names(apps, None)
+    rows = NameSkeleton.objects.filter(kind=NameSkeleton.Kind.DISPLAY_NAME)
+    assert list(rows.values_list("user", flat=True)) == [carol.pk]

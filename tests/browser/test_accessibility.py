@@ -4,6 +4,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from accounts import services as profiles
 from chat import services
 from tests.browser.conftest import send
 
@@ -39,11 +40,15 @@ def test_signed_in_pages(
 ):
     make_messages(room, 5)
     services.message_create(room=room, author=other_user, content="@alice hi")
-    services.direct_room_get_or_create(user=other_user, other=user)
+    # A display name: its handle (@bob) is drawn beside it too.
+    profiles.profile_update(user=other_user, display_name="Bobby Tables")
+    direct = services.direct_room_get_or_create(user=other_user, other=user)
     tab = open_tab(user, "/rooms/", bypass_csp=True, color_scheme=scheme, viewport=WIDE)
     for path in (
         "/rooms/",
         f"/rooms/{room.slug}/",
+        direct.get_absolute_url(),
+        "/mentions/",
         "/people/",
         "/search/?q=message",
         "/accounts/settings/",

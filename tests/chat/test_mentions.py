@@ -33,6 +33,19 @@ def test_lists_mentions_of_me_newest_first_with_their_permalinks(
     assert "General" in page.select_one(f"#mention-{second.pk}").get_text()
 
 
+def test_each_mention_gives_the_author_s_handle_beside_a_display_name(
+    client_for, soup, room, user, bob
+):
+    from accounts import services as profiles
+
+    profiles.profile_update(user=bob, display_name="Bobby Tables")
+    message = services.message_create(room=room, author=bob, content="@alice hi")
+    page = soup(client_for(user, htmx=False).get(URL))
+    assert page.select_one(f"#mention-{message.pk} .author-username").get_text() == (
+        "@bob"
+    )
+
+
 def test_unread_mentions_are_marked_until_the_room_is_read(
     client_for, soup, room, user, bob
 ):

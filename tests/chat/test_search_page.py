@@ -42,6 +42,23 @@ def test_the_page_lists_results_newest_first_each_linking_to_its_permalink(
     assert page.select_one("#search-page-q")["value"] == "deploy"
 
 
+def test_each_result_gives_the_author_s_handle_beside_a_display_name(
+    auth_client, soup, room, user, other_user
+):
+    """A display name may look like someone else's: "@bob" tells them apart."""
+    from accounts import services as profiles
+
+    profiles.profile_update(user=other_user, display_name="Bobby Tables")
+    services.room_join(room=room, user=other_user)
+    by_bob = say(room, other_user, "deploy notes")
+    by_alice = say(room, user, "deploy now")
+    page = soup(auth_client.get(URL, {"q": "deploy"}))
+    assert page.select_one(f"#result-{by_bob.pk} .author-username").get_text() == (
+        "@bob"
+    )
+    assert page.select_one(f"#result-{by_alice.pk} .author-username") is None
+
+
 def test_htmx_gets_the_results_alone(htmx_client, soup, room, user):
     message = say(room, user, "deploy")
     response = htmx_client.get(URL, {"q": "deploy"})

@@ -64,6 +64,22 @@ def test_a_direct_conversation_shows_the_other_persons_avatar_and_name(
     assert initials.get_text() == "C" and row.select_one("img") is None
 
 
+def test_a_direct_conversation_shows_the_handle_beside_a_display_name(
+    user, bob, make_user, htmx_client, soup
+):
+    """A display name may look like someone else's: "@bob" tells them
+    apart. carol, shown by her username, needs no second one."""
+    with_bob = services.direct_room_get_or_create(user=user, other=bob)
+    with_carol = services.direct_room_get_or_create(user=user, other=make_user("carol"))
+    sidebar = soup(htmx_client.get("/rooms/", headers={"HX-Request": ""}))
+    row = sidebar.select_one(f"#sidebar-{with_bob.slug}")
+    assert row.select_one(".partner-username").get_text() == "@bob"
+    assert " ".join(row.select_one("a").get_text().split()).startswith(
+        "Bobby Tables @bob"
+    )
+    assert sidebar.select_one(f"#sidebar-{with_carol.slug} .partner-username") is None
+
+
 def test_direct_conversations_are_in_the_order_of_the_names_shown(
     user, bob, make_user, htmx_client, soup
 ):
@@ -231,3 +247,16 @@ def test_a_direct_conversation_is_titled_with_the_name_shown(
     page = soup(auth_client.get(f"/rooms/{room.slug}/"))
     assert page.select_one("h1 bdi").get_text() == "Bobby Tables"
     assert page.select_one("title").get_text().startswith("Bobby Tables")
+
+
+def test_a_direct_conversation_s_title_gives_the_handle_beside_the_name(
+    user, bob, make_user, auth_client, soup
+):
+    room = services.direct_room_get_or_create(user=user, other=bob)
+    page = soup(auth_client.get(f"/rooms/{room.slug}/"))
+    assert page.select_one("h1 .partner-username").get_text() == "@bob"
+    assert page.select_one("title").get_text() == "Bobby Tables (@bob) · Chat"
+    carol = services.direct_room_get_or_create(user=user, other=make_user("carol"))
+    page = soup(auth_client.get(f"/rooms/{carol.slug}/"))
+    assert page.select_one("h1 .partner-username") is None
+    assert page.select_one("title").get_text() == "carol · Chat"

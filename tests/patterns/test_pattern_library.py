@@ -332,3 +332,17 @@ def test_the_attachment_states_show_what_they_say(client):
     error = render(client, "patterns/states/send_form_upload_error.html")
     assert "cannot be sent" in error.select_one("#send-error").get_text()
     assert error.select_one("#send-files")["aria-invalid"] == "true"
+
+
+def test_display_names_come_with_their_handle(client):
+    """Where two people could be taken for each other, the sample data shows
+    the handle beside a display name, and nothing beside a username."""
+    title = render(client, "chat/partials/room_title.html").select_one("h1")
+    assert text(title).startswith("Bob Ross @bob")
+    sidebar = render(client, "chat/partials/sidebar.html")
+    bob = sidebar.select_one("#sidebar-direct [data-username=bob]")
+    assert bob.select_one(".partner-username").get_text() == "@bob"
+    assert sidebar.select_one("[data-username=carol] .partner-username") is None
+    search = render(client, "chat/partials/search_results.html")
+    handles = [el.get_text() for el in search.select(".author-username")]
+    assert handles == ["@carol"]  # bob has no display name there
