@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from chat import ratelimit, selectors
@@ -20,7 +20,7 @@ SEARCHING_TOO_FAST = _("You are searching too fast. Wait a moment, then search a
 
 
 @vary_on_headers("HX-Request")
-@require_GET
+@require_safe
 @login_required
 def search(request: HtmxHttpRequest) -> HttpResponse:
     """`q`: what to find; `room`: a room's slug, to search it alone (404
