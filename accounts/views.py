@@ -10,7 +10,11 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from accounts import avatars, preferences, services, throttle
 from accounts.forms import AvatarForm, SettingsForm, SignupForm
@@ -39,7 +43,7 @@ class LoginView(auth_views.LoginView):
         return super().form_invalid(form)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def signup(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("chat:room_list")
@@ -97,11 +101,11 @@ def _settings_page(
     return render(request, "accounts/settings.html", context, status=status)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def settings_view(request: HtmxHttpRequest) -> HttpResponse:
     """Display name, language, time zone, read receipts: 303 once saved."""
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD
         return _settings_page(request)
     # An unchecked box sends nothing: an empty POST is still a bound form.
     form = SettingsForm(request.POST, user=request.user)
@@ -163,7 +167,7 @@ def password_change(request: HtmxHttpRequest) -> HttpResponse:
 _AVATAR_CACHE = "private, max-age=31536000, immutable"
 
 
-@require_GET
+@require_safe
 @login_required
 def avatar(request: HtmxHttpRequest, user_id: int, name: str) -> HttpResponse:
     """A user's current avatar, to any logged-in user; 404 for any other

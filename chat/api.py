@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from chat import ratelimit, selectors, services
 from chat.forms import CursorError, MessageForm, parse_cursor
@@ -193,7 +193,7 @@ def _form_error(form: MessageForm) -> ApiError:
 # --- The log: GET reads (latest, `after`, `since`), POST sends -------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @_api
 def room_messages(request: HtmxHttpRequest, room: Room) -> HttpResponse:
     if request.method == "POST":
@@ -328,7 +328,7 @@ def _create(request: HtmxHttpRequest, room: Room) -> JsonResponse:
 EDIT_EXAMPLE = '{"content": "fixed"}'
 
 
-@require_http_methods(["GET", "PATCH", "POST", "DELETE"])
+@require_http_methods(["GET", "HEAD", "PATCH", "POST", "DELETE"])
 @_api
 def message_detail(
     request: HtmxHttpRequest, room: Room, message_id: int
@@ -336,7 +336,7 @@ def message_detail(
     """GET: the message. PATCH (or POST, for clients that only post): edit
     it. DELETE: delete it."""
     message = _message(room, message_id)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return JsonResponse(message_json(message))
     if request.method == "DELETE":
         return _delete(request, message)
@@ -408,7 +408,7 @@ def message_reactions(
 SEARCH_PAGE = 20
 
 
-@require_http_methods(["GET"])
+@require_safe
 def search(request: HtmxHttpRequest) -> HttpResponse:
     """Messages matching `q` in the rooms one may see (or in `room`, a slug),
     newest first, 20 a page, older than the message `before`; each with its

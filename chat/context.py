@@ -76,7 +76,7 @@ def live_room_context(
         # is then ever alive, and polls simply take the full path.
         session_key=getattr(getattr(request, "session", None), "session_key", None),
         staff=user.is_staff,
-        reuse=request.GET.get("t") if request.method == "GET" else None,
+        reuse=request.GET.get("t") if request.method in ("GET", "HEAD") else None,
     )
     return room_context(
         room,

@@ -53,18 +53,33 @@ def current_window(rate: str) -> Window | None:
 
 
 def allow(*, scope: str, key: object, rate: str) -> bool:
-    """Count one hit for (scope, key); False once the window's limit is passed."""
+    """Count one hit for (scope, key); False once the window's limit is passed.
+
+    add() and incr() are each atomic, on Redis and on the file cache
+    (chat.cache.FileCache), so every hit is counted once, whatever the
+    processes and threads counting at the same moment."""
     if (window := current_window(rate)) is None:
         return True
     cache_key = f"ratelimit:{scope}:{key}:{window.number}"
-    # add() is a no-op when the key exists; incr() is atomic on Redis.
-    cache.add(cache_key, 0, timeout=window.rate.period + 1)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(cache_key, 1, timeout=window.rate.period + 1)
-        count = 1
-    return count <= window.rate.limit
+    timeout = window.rate.period + 1
+    for _attempt in range(3):
+        # The window's first hit makes the count, at 1.
+        if cache.add(cache_key, 1, timeout=timeout):
+            count = 1
+            return count <= window.rate.limit
+        try:
+            count = cache.incr(cache_key)
+        except ValueError:
+            # It expired between the two: start again. Never set() it: that
+            # would wipe what other processes have counted since.
+            continue
+        if count == 1:
+            # Redis's INCR made the key again, with no expiry: give it one.
+            cache.touch(cache_key, timeout=timeout)
+        return count <= window.rate.limit
+    # The key came and went three times in a row: a cache in trouble, which
+    # should not lock everyone out.
+    return True
 
 
 def retry_after(rate: str) -> int:

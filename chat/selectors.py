@@ -793,10 +793,20 @@ def mentions_of(*, user: AbstractBaseUser) -> QuerySet[Message]:
     """Messages by others that mention `user` (@name), in the rooms they may
     see, newest first, each with its room and author and `unread`: after
     the user's read mark in a room they belong to. Deleted messages keep no
-    mentions (services.message_delete), so never appear."""
+    mentions (services.message_delete), so never appear.
+
+    Not those of a public room the user left (and has not joined again):
+    leaving says the room is not for them, and the sidebar's badge counts
+    the rooms they belong to alone. A public room they never joined keeps
+    its mentions: someone calling them in."""
     last_read = Membership.objects.filter(room=OuterRef("room"), user=user).values(
         "last_read_id"
     )[:1]
+    left = (
+        Message.objects.filter(user=user, kind=Message.Kind.LEAVE)
+        .exclude(room__memberships__user=user)
+        .values("room")
+    )
     return (
         Message.objects.filter(
             mention_rows__user=user,
@@ -804,6 +814,7 @@ def mentions_of(*, user: AbstractBaseUser) -> QuerySet[Message]:
             deleted_at__isnull=True,
         )
         .exclude(user=user)
+        .exclude(room__in=left)
         .select_related("room", "user__profile")
         .annotate(last_read=Subquery(last_read))
         .annotate(

@@ -3,10 +3,12 @@ ways a browser and htmx ask, changes no row in the database.
 
 The one thing a GET may move is the reader's own read mark
 (Membership.last_read_id): it records what the page showed them, only ever
-forward, and for them alone."""
+forward, and for them alone. HEAD, a GET without the body, is answered as
+the GET is, and writes no more."""
 
 import os
 import re
+from dataclasses import dataclass
 
 import pytest
 from django.apps import apps
@@ -49,7 +51,44 @@ def snapshot(reader) -> dict:
     return rows
 
 
-def test_no_get_changes_a_row(user, make_user, make_messages):
+@dataclass
+class Site:
+    """Every URL pattern filled in, the reader (alice, staff and superuser)
+    and what to ask each URL with."""
+
+    reader: object
+    urls: list[str]
+    files: list[str]  # an attachment and its thumbnail, served to alice
+
+    def requests(self) -> list[str]:
+        return [
+            url + query
+            for url in self.urls
+            for query in (QUERIES if url.startswith(("/rooms/", "/api/")) else [""])
+        ]
+
+    def clients(self) -> list[Client]:
+        plain, htmx = Client(), Client(headers={"HX-Request": "true"})
+        for client in (plain, htmx):
+            client.force_login(self.reader)
+        return [plain, htmx, Client()]
+
+
+QUERIES = [
+    "",
+    "?after=0",
+    "?after=0&seq=0",
+    "?before=999999",
+    "?around=1",
+    "?newer=0",
+    "?t=x&after=0",
+    "?reply_to=1",
+    "?emoji=%F0%9F%91%8D",
+]
+
+
+@pytest.fixture
+def site(user, make_user, make_messages) -> Site:
     alice = user
     alice.is_staff = alice.is_superuser = True
     alice.save()
@@ -86,30 +125,43 @@ def test_no_get_changes_a_row(user, make_user, make_messages):
         concrete(p, values) for p in patterns() if not p.startswith("pattern-library/")
     ]
     assert "/rooms/lobby/" in urls and "/dm/bob/" in urls
-    queries = [
-        "",
-        "?after=0",
-        "?after=0&seq=0",
-        "?before=999999",
-        "?around=1",
-        "?newer=0",
-        "?t=x&after=0",
-        "?reply_to=1",
-        "?emoji=%F0%9F%91%8D",
-    ]
-    plain, htmx = Client(), Client(headers={"HX-Request": "true"})
-    for client in (plain, htmx):
-        client.force_login(alice)
-    for url in (
+    files = [
         f"/rooms/lobby/files/{sent.pk}/{name}",
         f"/rooms/lobby/files/{sent.pk}/thumb/{name}",
-    ):
-        assert url in urls and plain.get(url).status_code == 200, url
-    before = snapshot(alice)
-    for url in urls:
-        for query in queries if url.startswith(("/rooms/", "/api/")) else [""]:
-            for client in (plain, htmx, Client()):
-                response = client.get(url + query)
-                assert response.status_code < 500, url + query
-                assert snapshot(alice) == before, f"GET {url}{query} changed a row"
+    ]
+    assert set(files) <= set(urls)
+    return Site(reader=alice, urls=urls, files=files)
+
+
+def test_no_get_changes_a_row(site):
+    clients = site.clients()
+    for url in site.files:
+        assert clients[0].get(url).status_code == 200, url
+    before = snapshot(site.reader)
+    for request in site.requests():
+        for client in clients:
+            response = client.get(request)
+            assert response.status_code < 500, request
+            assert snapshot(site.reader) == before, f"GET {request} changed a row"
+    assert not Room.objects.filter(kind=Room.Kind.DIRECT).exists()
+
+
+def test_head_answers_as_get_does_and_changes_no_row(site):
+    """HEAD is GET without the body (RFC 9110): every URL a GET reads
+    answers HEAD with the same status and type, and it writes no more."""
+    clients = site.clients()
+    before = snapshot(site.reader)
+    for request in site.requests():
+        for client in clients:
+            head = client.head(request)
+            assert snapshot(site.reader) == before, f"HEAD {request} changed a row"
+            get = client.get(request)
+            assert (head.status_code == 405) == (get.status_code == 405), request
+            # Django's admin login sends a signed-in GET on to the index, and
+            # draws the form for any other method: not ours to change.
+            if not request.startswith("/admin/login/"):
+                assert head.status_code == get.status_code, request
+                assert head.get("Content-Type") == get.get("Content-Type"), request
+            body = head.streaming_content if head.streaming else [head.content]
+            assert b"".join(body) == b"", request
     assert not Room.objects.filter(kind=Room.Kind.DIRECT).exists()

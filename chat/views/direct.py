@@ -10,7 +10,7 @@ from chat.types import HtmxHttpRequest
 from chat.views.responses import bad_request, see_other
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def direct_message(request: HtmxHttpRequest, username: str) -> HttpResponse:
     """GET reads: the conversation if it exists, else a page with a button

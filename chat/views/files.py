@@ -8,7 +8,7 @@ allowing no script in a document the file would open as, private caching.
 """
 
 from django.http import FileResponse, Http404, HttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from chat import attachments, selectors
 from chat.decorators import login_required
@@ -46,7 +46,7 @@ def _attachment(request: HtmxHttpRequest, slug: str, attachment_id: int) -> Atta
     return selectors.attachment_get(room=room, attachment_id=attachment_id)
 
 
-@require_GET
+@require_safe
 @login_required
 def attachment(
     request: HtmxHttpRequest, slug: str, attachment_id: int, name: str
@@ -65,7 +65,7 @@ def attachment(
     )
 
 
-@require_GET
+@require_safe
 @login_required
 def thumbnail(
     request: HtmxHttpRequest, slug: str, attachment_id: int, name: str

@@ -9,7 +9,7 @@ for a room one cannot see, 403 with the reason otherwise.
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
@@ -50,7 +50,7 @@ def page_start(request: HtmxHttpRequest) -> int | None:
 
 
 @vary_on_headers("HX-Request")
-@require_http_methods(["GET"])
+@require_safe
 @login_required
 def message_detail(request: HtmxHttpRequest, slug: str, message_id: int):
     """A message's permalink: the room around it (a fragment of the message
@@ -66,7 +66,7 @@ def message_detail(request: HtmxHttpRequest, slug: str, message_id: int):
 
 
 @vary_on_headers("HX-Request")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def message_edit(request: HtmxHttpRequest, slug: str, message_id: int):
     """GET: the edit form (htmx: inline, in the message; otherwise a page).
@@ -112,7 +112,7 @@ def message_edit(request: HtmxHttpRequest, slug: str, message_id: int):
 
 
 @vary_on_headers("HX-Request")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def message_delete(request: HtmxHttpRequest, slug: str, message_id: int):
     """GET: a page asking to confirm (no script). POST: delete (htmx: the

@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
@@ -40,7 +40,7 @@ from chat.views.rooms import render_room
 
 
 @vary_on_headers("HX-Request")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @reads_survive_locks
 def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     granted: GrantedPoll | None = getattr(request, "poll_grant", None)
@@ -492,7 +492,7 @@ def _reply_to(room: Room, form: MessageForm) -> Message | None:
 
 
 @vary_on_headers("HX-Request")
-@require_http_methods(["GET"])
+@require_safe
 @login_required
 def compose(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """The send form, empty or (`reply_to`) answering a message: what Reply

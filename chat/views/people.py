@@ -1,7 +1,7 @@
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from chat import selectors
@@ -12,7 +12,7 @@ PEOPLE_PER_PAGE = 50
 
 
 @vary_on_headers("HX-Request")
-@require_GET
+@require_safe
 @login_required
 def people(request: HtmxHttpRequest) -> HttpResponse:
     """Everyone one could message, searchable by username (`q`), a page at a

@@ -16,7 +16,7 @@ from chat.views.responses import bad_request, see_other, too_fast
 
 
 @vary_on_headers("HX-Request")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def reactions(request: HtmxHttpRequest, slug: str, message_id: int) -> HttpResponse:
     """GET: the message and the reactions to pick from (the page a reaction
@@ -24,7 +24,7 @@ def reactions(request: HtmxHttpRequest, slug: str, message_id: int) -> HttpRespo
     the viewer had (htmx: the message; otherwise 303 back to it)."""
     room = selectors.room_get(slug=slug, user=request.user)
     message = selectors.message_get(room=room, message_id=message_id)
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD
         # No page of forms the service would refuse (a tombstone, a notice).
         refusal = selectors.reaction_refusal(message=message)
         if refusal:

@@ -6,9 +6,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import (
-    require_GET,
     require_http_methods,
     require_POST,
+    require_safe,
 )
 from django.views.decorators.vary import vary_on_headers
 
@@ -21,7 +21,7 @@ from chat.types import HtmxHttpRequest
 from chat.views.responses import bad_request, see_other
 
 
-@require_GET
+@require_safe
 def landing(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("chat:room_list")
@@ -29,11 +29,11 @@ def landing(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @vary_on_headers("HX-Request")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def room_list(request: HtmxHttpRequest) -> HttpResponse:
     # Boosted (a sidebar link): the whole page, of which htmx takes #shell-main.
-    if request.method == "GET" and request.htmx and not request.htmx.boosted:
+    if request.method != "POST" and request.htmx and not request.htmx.boosted:
         # The list refreshes itself every few seconds (unread counts).
         return render(
             request,
@@ -66,7 +66,7 @@ def room_list(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @login_required
 def room_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """The room page. It reads, and moves only the reader's own read mark;

@@ -1,6 +1,6 @@
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
@@ -13,7 +13,7 @@ from chat.types import HtmxHttpRequest
 
 
 @vary_on_headers("HX-Request")
-@require_GET
+@require_safe
 @reads_survive_locks
 @login_required
 def sidebar(request: HtmxHttpRequest) -> HttpResponse:

@@ -1,11 +1,15 @@
 """Bad input gets a clear 4xx, never a 500, and never touches stored data."""
 
+from urllib.parse import quote
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
 from chat.forms import MemberForm, MessageForm, RoomForm
 from chat.models import Message, Room
+from tests.accounts.images import png_upload
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -226,6 +230,114 @@ def test_utf8_by_any_name_is_accepted(auth_client, room, charset):
     response = auth_client.generic("POST", url, body, content_type=content_type)
     assert response.status_code == 303
     assert Message.objects.get(kind="message").content == "plain text"
+
+
+# Text no UTF-8 encoder writes, percent-escaped as a form or query string
+# carries it (the last one raw).
+NOT_UTF8 = [
+    b"%FF%FE",  # bytes UTF-8 never uses
+    b"caf%E9",  # Latin-1
+    b"%C3",  # the first half of a character
+    b"%ED%A0%80",  # a lone surrogate, spelt as UTF-8 would
+    b"caf\xe9",  # not even escaped
+]
+# U+FFFD itself is text like any other, sent as such.
+UTF8_TEXT = "café \ufffd 😀"
+FORM = "application/x-www-form-urlencoded"
+
+
+def utf8_refusal(response) -> None:
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert b"not valid UTF-8" in response.content
+
+
+@pytest.mark.parametrize("value", NOT_UTF8)
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_form_that_is_not_utf8_is_400_not_replacement_characters(
+    client_for, user, room, value, htmx
+):
+    """A browser sends its forms in UTF-8: anything else would be stored
+    with U+FFFD in place of what was meant."""
+    client, url = client_for(user, htmx=htmx), f"/rooms/{room.slug}/messages/"
+    sent = client.generic("POST", url, f"content={quote(UTF8_TEXT)}", FORM)
+    assert sent.status_code == (200 if htmx else 303)
+    utf8_refusal(client.generic("POST", url, b"content=" + value, FORM))
+    assert [m.content for m in Message.objects.filter(kind="message")] == [UTF8_TEXT]
+
+
+@pytest.mark.parametrize("value", NOT_UTF8)
+def test_an_api_form_that_is_not_utf8_is_400_in_json(auth_client, room, value):
+    url = f"/api/rooms/{room.slug}/messages/"
+    sent = auth_client.generic("POST", url, f"content={quote(UTF8_TEXT)}", FORM)
+    assert sent.status_code == 201
+    response = auth_client.generic("POST", url, b"content=" + value, FORM)
+    assert response.status_code == 400
+    assert "not valid UTF-8" in response.json()["error"]
+    assert [m.content for m in Message.objects.filter(kind="message")] == [UTF8_TEXT]
+
+
+@pytest.mark.parametrize("value", NOT_UTF8)
+def test_a_login_form_that_is_not_utf8_is_400(user, value):
+    url = "/accounts/login/"
+    for body in (
+        b"username=" + value + b"&password=x",
+        b"username=a&password=" + value,
+    ):
+        utf8_refusal(Client().generic("POST", url, body, FORM))
+    spanish = Client(headers={"Accept-Language": "es"})
+    response = spanish.generic("POST", url, b"username=" + value, FORM)
+    assert "no es UTF-8 válido" in response.content.decode()
+    password = quote(PASSWORD)
+    response = Client().generic(
+        "POST", url, f"username=alice&password={password}", FORM
+    )
+    assert response.status_code == 302  # logged in
+
+
+def raw_multipart(fields: dict[str, bytes]) -> tuple[bytes, str]:
+    """A multipart body of these bytes, as they are; the field "files" is a
+    file (named p.png)."""
+    parts = []
+    for name, value in fields.items():
+        disposition = f'form-data; name="{name}"'
+        if name == "files":
+            disposition += '; filename="p.png"'
+        head = f"--b0undary\r\nContent-Disposition: {disposition}\r\n\r\n"
+        parts.append(head.encode() + value + b"\r\n")
+    body = b"".join(parts) + b"--b0undary--\r\n"
+    return body, "multipart/form-data; boundary=b0undary"
+
+
+@pytest.mark.parametrize("value", [b"\xff\xfe", b"caf\xe9", b"\xc3", b"\xed\xa0\x80"])
+def test_a_multipart_text_field_that_is_not_utf8_is_400_and_files_stay_bytes(
+    htmx_client, room, value
+):
+    url = f"/rooms/{room.slug}/messages/"
+    # A file's content is bytes, not text: it is taken as it comes.
+    picture = png_upload().read()
+    with pytest.raises(UnicodeDecodeError):
+        picture.decode()
+    body, content_type = raw_multipart(
+        {"content": UTF8_TEXT.encode(), "files": picture}
+    )
+    assert htmx_client.generic("POST", url, body, content_type).status_code == 200
+    sent = Message.objects.get()
+    assert (sent.content, sent.attachments.count()) == (UTF8_TEXT, 1)
+    # A text field's must be text.
+    body, content_type = raw_multipart({"content": value, "files": picture})
+    utf8_refusal(htmx_client.generic("POST", url, body, content_type))
+    assert Message.objects.count() == 1
+
+
+@pytest.mark.parametrize("value", NOT_UTF8)
+def test_a_query_string_that_is_not_utf8_is_400(auth_client, room, value):
+    """GET forms too: the search page's `q`, the login page's `next`."""
+    assert auth_client.get(f"/search/?q={quote(UTF8_TEXT)}").status_code == 200
+    # As WSGI hands it over: each byte a character.
+    raw = value.decode("latin-1")
+    utf8_refusal(auth_client.get("/search/", QUERY_STRING=f"q={raw}"))
+    utf8_refusal(Client().get("/accounts/login/", QUERY_STRING=f"next=/{raw}"))
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,9 @@
 """The one-machine file cache stays bounded without listing its directory on
-every write."""
+every write, and counts (add, incr) as Redis does."""
+
+import pickle
+
+import pytest
 
 from chat.cache import FileCache
 
@@ -21,3 +25,22 @@ def test_culls_now_and_then_not_on_every_write(tmp_path, monkeypatch):
     assert len(listings) == 2  # at the 50th and 100th write, not 100 times
     assert len(list(tmp_path.glob("*.djcache"))) < 100  # and it did cull
     assert cache.get("key-99") == 99
+
+
+def test_incr_keeps_the_expiry_and_refuses_a_missing_or_expired_key(tmp_path):
+    """As Redis counts: a count keeps the expiry add() gave it (the window's
+    length), rather than the default timeout."""
+    cache = FileCache(str(tmp_path), {})
+    cache.add("count", 1, timeout=5)
+    [entry] = tmp_path.glob("*.djcache")
+    with entry.open("rb") as f:
+        expiry = pickle.load(f)
+    assert cache.incr("count") == 2
+    assert cache.incr("count", 3) == 5
+    assert cache.get("count") == 5
+    with entry.open("rb") as f:
+        assert pickle.load(f) == expiry
+    cache.set("gone", 1, timeout=-1)
+    for key in ("gone", "never"):
+        with pytest.raises(ValueError):
+            cache.incr(key)

@@ -1,6 +1,6 @@
 """The mentions inbox (/mentions/, chat.selectors.mentions_of): messages by
-others that mention me, in rooms I may see, newest first, unread ones
-marked, each linking to its permalink."""
+others that mention me, in rooms I may see and have not left, newest
+first, unread ones marked, each linking to its permalink."""
 
 import pytest
 
@@ -78,6 +78,29 @@ def test_private_rooms_one_left_and_deleted_messages_are_not_listed(
     page = soup(client_for(user, htmx=False).get(URL))
     assert rows(page) == [kept.pk]
     assert gone.pk not in rows(page)
+
+
+def test_a_public_room_one_left_keeps_its_mentions_out_until_one_joins_again(
+    client_for, soup, room, user, bob
+):
+    """Leaving is saying "not for me": the inbox and its badge drop the
+    room's mentions, earlier and later ones alike, as the badge always did.
+    Joining again brings them back, read (one joins caught up)."""
+    alice = client_for(user, htmx=False)
+    earlier = services.message_create(room=room, author=bob, content="@alice one")
+    page = soup(alice.get(URL))
+    assert rows(page) == [earlier.pk]
+    assert page.select_one("#sidebar-mentions .mentions")["data-mentions"] == "1"
+    services.room_leave(room=room, user=user)
+    later = services.message_create(room=room, author=bob, content="@alice two")
+    page = soup(alice.get(URL))
+    assert rows(page) == []
+    assert page.select_one("#sidebar-mentions .mentions") is None
+    services.room_join(room=room, user=user)
+    page = soup(alice.get(URL))
+    assert rows(page) == [later.pk, earlier.pk]
+    assert page.select("li.mention-unread") == []
+    assert page.select_one("#sidebar-mentions .mentions") is None
 
 
 def test_htmx_page_links_get_the_list_alone_and_bad_pages_are_harmless(

@@ -1,6 +1,8 @@
 import pytest
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ImproperlyConfigured
 
+from chat import ratelimit
 from chat.models import Message
 from chat.ratelimit import Rate, parse_rate
 
@@ -32,6 +34,32 @@ def test_parse_rate(value, expected):
 def test_bad_rate_is_a_configuration_error(value):
     with pytest.raises(ImproperlyConfigured):
         parse_rate(value)
+
+
+class ExpiresBeforeIncr(LocMemCache):
+    """A cache where, once, a count expires between allow()'s add() and its
+    incr(), and other workers then count the window's key up to its limit."""
+
+    raced = False
+
+    def incr(self, key, delta=1, version=None):
+        if not self.raced:
+            self.raced = True
+            self.delete(key, version)
+            for _ in range(10):
+                assert ratelimit.allow(scope="send", key="alice", rate="10/h")
+            raise ValueError(f"Key '{key}' not found")
+        return super().incr(key, delta, version)
+
+
+def test_a_count_made_by_others_is_never_reset(monkeypatch, one_window):
+    cache = ExpiresBeforeIncr("expiring", {})
+    cache.clear()
+    monkeypatch.setattr("chat.ratelimit.cache", cache)
+    hits = [ratelimit.allow(scope="send", key="alice", rate="10/h") for _ in range(12)]
+    # The first made the count that expired; the second met the race and is
+    # counted after the other workers' ten: the window is full.
+    assert hits == [True] + [False] * 11
 
 
 def test_eleventh_send_in_ten_seconds_is_429_slow_down_and_not_stored(

@@ -231,3 +231,38 @@ def test_the_room_page_searches_its_room(auth_client, soup, room):
 
 def test_a_visitor_sees_no_search_box(client, soup):
     assert soup(client.get("/accounts/login/")).select("#search-form") == []
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_searching_faster_than_the_read_limit_is_429_with_the_reason_in_place(
+    client_for, soup, user, room, settings, one_window, htmx
+):
+    settings.CHAT_POLL_RATE = "2/s"
+    say(room, user, "deploy")
+    client = client_for(user, htmx=htmx)
+    for _ in range(3):  # no search was run: not counted
+        assert client.get(URL).status_code == 200
+        assert client.get(URL, {"q": "***"}).status_code == 400
+    assert [client.get(URL, {"q": "deploy"}).status_code for _ in range(2)] == [200] * 2
+    response = client.get(URL, {"q": "deploy"})
+    assert response.status_code == 429
+    assert response["Retry-After"] == "1"
+    page = soup(response)
+    error = page.select_one("#search-results #search-error").get_text()
+    assert "searching too fast" in error
+    assert result_ids(page) == []
+    assert (page.select_one("html") is None) == htmx
+    if not htmx:
+        assert page.select_one("#search-page-q")["value"] == "deploy"
+
+
+def test_the_page_and_the_api_count_against_one_read_limit(
+    auth_client, user, room, settings, one_window
+):
+    settings.CHAT_POLL_RATE = "2/s"
+    say(room, user, "deploy")
+    api = "/api/search/"
+    assert auth_client.get(api, {"q": "deploy"}).status_code == 200
+    assert auth_client.get(URL, {"q": "deploy"}).status_code == 200
+    assert auth_client.get(URL, {"q": "deploy"}).status_code == 429
+    assert auth_client.get(api, {"q": "deploy"}).status_code == 429
