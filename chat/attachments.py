@@ -329,7 +329,9 @@ def _cleaned(
                 keep["quality"] = CLEAN_QUALITY
             # PNG and GIF are lossless: every pixel as sent.
             pictures[0].save(out, format=fmt, append_images=pictures[1:], **keep)
-    except (OSError, ValueError, TypeError) as error:
+    # OverflowError: Pillow writes alike frames as one, their durations
+    # added, which may be longer than a GIF's frame can last.
+    except (OSError, ValueError, TypeError, OverflowError) as error:
         raise ValidationError(
             _(
                 "“%(name)s” cannot be sent: it could not be copied without its "

@@ -685,6 +685,21 @@ def test_a_gif_cut_short_after_its_frames_keeps_the_whole_ones(room, user, tail)
     assert reopened(stored_bytes(attachment.file)).n_frames == 2
 
 
+def test_alike_frames_too_long_together_for_a_gif_are_refused_not_a_500(room, user):
+    """Pillow writes alike frames as one, their durations added: two of
+    655.35 s are longer than a GIF frame may last (OverflowError)."""
+    frames = gif_of_frames(1, delay=65535)[:-1]
+    frame = frames[13 + 6 :]  # past the header and palette
+    long = upload(frames + frame + b";", name="long.gif")
+    with pytest.raises(ValidationError) as refused:
+        send(room, user, long)
+    assert refused.value.messages == [
+        "“long.gif” cannot be sent: it could not be copied without its metadata "
+        "(such as where it was taken)."
+    ]
+    assert stored() == []
+
+
 # --- Sending --------------------------------------------------------------------
 
 
