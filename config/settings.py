@@ -336,6 +336,9 @@ ACCOUNTS_AVATAR_MAX_BYTES = int(
 ACCOUNTS_AVATAR_MAX_PIXELS = int(
     os.environ.get("ACCOUNTS_AVATAR_MAX_PIXELS", str(40_000_000))
 )
+# An animation of more frames than this is refused, counted before anything
+# is decoded (an avatar is its first frame alone).
+ACCOUNTS_AVATAR_MAX_FRAMES = int(os.environ.get("ACCOUNTS_AVATAR_MAX_FRAMES", "500"))
 
 # --- Attachments (chat/attachments.py) ---
 
