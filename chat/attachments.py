@@ -30,6 +30,7 @@ import codecs
 import io
 import itertools
 import re
+import struct
 import unicodedata
 import warnings
 from dataclasses import dataclass
@@ -204,6 +205,10 @@ def _image(upload: UploadedFile, name: str) -> Checked | None:
         SyntaxError,  # Pillow's parsers raise it on malformed headers
         ValueError,
         EOFError,
+        # Pillow's GIF reader on a block too short for what it says, met
+        # when seeking to the frame after it.
+        struct.error,
+        IndexError,
     ) as error:
         raise _broken(name) from error
     finally:

@@ -685,6 +685,23 @@ def test_a_gif_cut_short_after_its_frames_keeps_the_whole_ones(room, user, tail)
     assert reopened(stored_bytes(attachment.file)).n_frames == 2
 
 
+@pytest.mark.parametrize(
+    "control",
+    [b"!\xf9\x01\x00\x00", b"!\xf9\x03\x01\x00\x00\x00"],
+    ids=["no duration", "no transparent colour"],
+)
+def test_a_gif_whose_later_frame_pillow_cannot_read_is_refused_not_a_500(
+    room, user, control
+):
+    """A frame's control block too short for what it says: Pillow's reader
+    raises struct.error or IndexError on it, not OSError."""
+    frame = gif_of_frames(1)[13 + 6 : -1]  # past the header and palette
+    broken = gif_of_frames(2)[:-1] + control + frame + b";"
+    with pytest.raises(ValidationError, match="looks like an image but cannot be"):
+        send(room, user, upload(broken, name="broken.gif"))
+    assert stored() == []
+
+
 def test_alike_frames_too_long_together_for_a_gif_are_refused_not_a_500(room, user):
     """Pillow writes alike frames as one, their durations added: two of
     655.35 s are longer than a GIF frame may last (OverflowError)."""
