@@ -5,7 +5,7 @@ that a picture past the limits is refused before Pillow decodes a frame
 
 Pillow is no help for a GIF: the format states no frame count, and
 Image.n_frames seeks through every frame, a Python loop over the whole
-file (a 10 MB GIF holds 435,000 frames of one pixel). Here the GIF's
+file (a 10 MB GIF can hold 435,000 frames of one pixel). Here the GIF's
 blocks are skipped by their lengths, as Pillow reads them, and counting
 stops as soon as a limit is passed: the refusal costs a few hundred blocks
 whatever the file holds. A PNG states its frame count (APNG's acTL chunk,
@@ -60,8 +60,8 @@ def extent(
 
 # Between blocks Pillow skips any byte but these: an extension, an image, the
 # trailer.
+_EXTENSION, _IMAGE, _TRAILER = 0x21, 0x2C, 0x3B
 _GIF_BLOCK = re.compile(rb"[!,;]")
-_EXTENSION, _IMAGE = 0x21, 0x2C
 _COMMENT, _APPLICATION = 0xFE, 0xFF
 _SCREEN = struct.Struct("<HHB")  # the canvas's width and height, its flags
 _DESCRIPTOR = struct.Struct("<HHHHB")  # an image's left, top, width, height, flags
@@ -73,16 +73,19 @@ def _gif(data: bytes, max_frames: int, max_pixels: int | None) -> Extent:
     frame after it, as Pillow does."""
     width, height, flags = _SCREEN.unpack_from(data, 6)
     pos = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)  # global palette
+    end = len(data)
     frames = pixels = 0
     while frames <= max_frames and (max_pixels is None or pixels <= max_pixels):
-        found = _GIF_BLOCK.search(data, pos)
-        if found is None or data[found.start()] not in (_EXTENSION, _IMAGE):
-            break  # the end, or the trailer
-        pos = found.end()
-        if data[found.start()] == _EXTENSION:
-            pos = _skip_extension(data, pos, first_frame=frames == 0)
+        if pos < end and data[pos] not in (_EXTENSION, _IMAGE, _TRAILER):
+            found = _GIF_BLOCK.search(data, pos)
+            pos = found.start() if found else end
+        if pos >= end or data[pos] == _TRAILER:
+            break
+        pos += 1
+        if data[pos - 1] == _EXTENSION:
+            pos = _past_extension(data, pos, first_frame=frames == 0)
             continue
-        if pos + _DESCRIPTOR.size > len(data):
+        if pos + _DESCRIPTOR.size > end:
             break  # cut short: Pillow reads no image there
         left, top, frame_width, frame_height, frame_flags = _DESCRIPTOR.unpack_from(
             data, pos
@@ -90,12 +93,9 @@ def _gif(data: bytes, max_frames: int, max_pixels: int | None) -> Extent:
         pos += _DESCRIPTOR.size
         if frame_flags & 0x80:  # its own palette
             pos += 3 << ((frame_flags & 7) + 1)
-        if pos >= len(data):
+        if pos >= end:
             break  # no LZW code size: cut short too
-        pos += 1  # the LZW code size, then the pixels' sub-blocks
-        size, pos = _sub_block(data, pos)
-        while size:
-            size, pos = _sub_block(data, pos)
+        pos = _past_sub_blocks(data, pos + 1)  # the LZW code size, the pixels
         width, height = max(width, left + frame_width), max(height, top + frame_height)
         frames += 1
         pixels += width * height
@@ -110,7 +110,19 @@ def _sub_block(data: bytes, pos: int) -> tuple[int, int]:
     return data[pos], pos + 1 + data[pos]
 
 
-def _skip_extension(data: bytes, pos: int, *, first_frame: bool) -> int:
+def _past_sub_blocks(data: bytes, pos: int) -> int:
+    """Past the sub-blocks from `pos` and the terminator that ends them (at
+    least one read), as `while self.data(): pass` in Pillow's reader."""
+    end = len(data)
+    while pos < end:
+        size = data[pos]
+        pos += 1 + size
+        if not size:
+            break
+    return pos
+
+
+def _past_extension(data: bytes, pos: int, *, first_frame: bool) -> int:
     """Past the extension whose label is at `pos`, exactly as Pillow reads
     it: its first sub-block, for the first frame's NETSCAPE2.0 application
     extension one more, then sub-blocks up to a terminator, reading at least
@@ -121,23 +133,20 @@ def _skip_extension(data: bytes, pos: int, *, first_frame: bool) -> int:
     label = data[pos]
     size, pos = _sub_block(data, pos + 1)
     if label == _COMMENT:
-        while size:
-            size, pos = _sub_block(data, pos)
-        return pos
+        return _past_sub_blocks(data, pos) if size else pos
     if (
         label == _APPLICATION
         and first_frame
         and size
-        and data[pos - size : pos].startswith(b"NETSCAPE2.0")
+        and data.startswith(b"NETSCAPE2.0", pos - size, pos)
     ):
         _size, pos = _sub_block(data, pos)  # the loop count
-    size, pos = _sub_block(data, pos)
-    while size:
-        size, pos = _sub_block(data, pos)
-    return pos
+    return _past_sub_blocks(data, pos)
 
 
 # --- WebP ---------------------------------------------------------------------
+
+_CHUNK = struct.Struct("<4sI")  # a chunk's kind and size
 
 
 def webp_chunks(data: bytes, *, max_frames: int | None = None) -> Counter[bytes]:
@@ -145,17 +154,17 @@ def webp_chunks(data: bytes, *, max_frames: int | None = None) -> Counter[bytes]
     (ANMF) included, at any depth; counting stops past `max_frames` ANMF.
     Iterative: a file of frames nested a thousand deep costs as much as one
     of a thousand frames."""
-    kinds: Counter[bytes] = Counter()
+    kinds: dict[bytes, int] = {}
+    header = _CHUNK.unpack_from
     pending = [(12, len(data))]  # after "RIFF", its size, "WEBP"
     while pending:
         start, end = pending.pop()
         while start + 8 <= end:
-            kind = data[start : start + 4]
-            size = int.from_bytes(data[start + 4 : start + 8], "little")
-            kinds[kind] += 1
+            kind, size = header(data, start)
+            kinds[kind] = kinds.get(kind, 0) + 1
             if kind == b"ANMF":  # a frame: 16 bytes of its place, then chunks
                 if max_frames is not None and kinds[kind] > max_frames:
-                    return kinds
+                    return Counter(kinds)
                 pending.append((start + 24, min(start + 8 + size, end)))
             start += 8 + size + (size & 1)
-    return kinds
+    return Counter(kinds)
