@@ -3,8 +3,10 @@ upright, cropped to a centred square, 256x256, re-encoded as WebP with no
 metadata. Nothing of the upload but its pixels reaches the stored file.
 
 The format is Pillow's reading of the bytes, never the file's name or the
-type the browser claims; the size and the pixel count are checked before
-anything is decoded (a small file can claim to be a huge picture)."""
+type the browser claims; the size, the pixel count and an animation's frame
+count are checked before anything is decoded (a small file can claim to be
+a huge picture, or hold a hundred thousand frames). An animation's first
+frame is its avatar."""
 
 import io
 import warnings
@@ -15,6 +17,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from chat import frames
 
 SIZE = 256  # pixels, each side
 ACCEPTED_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP"})
@@ -77,6 +81,15 @@ def _encode(data: bytes) -> bytes:
                 _("The image has too many pixels: at most %(count)s million.")
                 % {"count": settings.ACCOUNTS_AVATAR_MAX_PIXELS // 1_000_000},
                 code="too_many_pixels",
+            )
+        # Only the first frame is decoded; an animation's frames are still
+        # counted (from its blocks, up to the limit), as an attachment's are.
+        max_frames = settings.ACCOUNTS_AVATAR_MAX_FRAMES
+        if frames.extent(image, data, max_frames=max_frames).frames > max_frames:
+            raise ValidationError(
+                _("The image has too many frames: at most %(count)s.")
+                % {"count": max_frames},
+                code="too_many_frames",
             )
         image.load()  # the first frame of an animation
         upright = ImageOps.exif_transpose(image)

@@ -13,7 +13,10 @@ browser claims):
   metadata but the ICC colour profile (no EXIF with its GPS position and
   camera serial, no XMP, IPTC, comments or PNG text), since everyone in
   the room can open it. One that cannot be copied so within
-  CHAT_UPLOAD_MAX_BYTES is refused rather than stored as sent.
+  CHAT_UPLOAD_MAX_BYTES is refused rather than stored as sent. An
+  animation of more than CHAT_UPLOAD_MAX_FRAMES frames, or whose frames
+  together have more than CHAT_UPLOAD_MAX_PIXELS pixels, is refused before
+  any is decoded (chat/frames.py counts them from the file's blocks).
 - PDF, ZIP (which office documents are: docx, xlsx, odt…), gzip and UTF-8
   text are documents: a card with a download link, served only ever as an
   attachment. Text is anything that decodes as UTF-8 with no control
@@ -25,7 +28,9 @@ A refused file stops the whole send: nothing is stored."""
 
 import codecs
 import io
+import itertools
 import re
+import struct
 import unicodedata
 import warnings
 from dataclasses import dataclass
@@ -43,6 +48,8 @@ from PIL import (
     JpegImagePlugin,
     UnidentifiedImageError,
 )
+
+from chat import frames
 
 # Pillow's format name -> (content type, stored extension).
 IMAGE_FORMATS = {
@@ -198,6 +205,10 @@ def _image(upload: UploadedFile, name: str) -> Checked | None:
         SyntaxError,  # Pillow's parsers raise it on malformed headers
         ValueError,
         EOFError,
+        # Pillow's GIF reader on a block too short for what it says, met
+        # when seeking to the frame after it.
+        struct.error,
+        IndexError,
     ) as error:
         raise _broken(name) from error
     finally:
@@ -225,18 +236,20 @@ def _prepared(upload: UploadedFile, name: str, image: Image.Image) -> Checked:
             % {"name": name, "count": max_pixels // 1_000_000},
             code="too_many_pixels",
         )
-    # The clean copy decodes every frame of an animation: all of them
+    # The clean copy decodes every frame of an animation: they are counted
+    # first, from the file's blocks (chat/frames.py), and all of them
     # together are held to the pixels one still picture may have.
-    frames = 1 if fmt == "JPEG" else getattr(image, "n_frames", 1)
-    if frames * width * height > max_pixels:
+    data = _read_all(upload)
+    max_frames = settings.CHAT_UPLOAD_MAX_FRAMES
+    extent = frames.extent(image, data, max_frames=max_frames, max_pixels=max_pixels)
+    if extent.frames > max_frames:
         raise ValidationError(
-            _(
-                "“%(name)s” has too many pixels in all its frames: at most "
-                "%(count)s million."
-            )
-            % {"name": name, "count": max_pixels // 1_000_000},
-            code="too_many_pixels",
+            _("“%(name)s” has too many frames: at most %(count)s.")
+            % {"name": name, "count": max_frames},
+            code="too_many_frames",
         )
+    if extent.pixels > max_pixels:
+        raise _too_many_pixels_in_all(name, max_pixels)
     image.load()  # the first frame of an animation: what the thumbnail shows
     upright = ImageOps.exif_transpose(image)
     pixels = upright.convert("RGBA" if _has_alpha(upright) else "RGB")
@@ -247,7 +260,7 @@ def _prepared(upload: UploadedFile, name: str, image: Image.Image) -> Checked:
     clean = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
     out = io.BytesIO()
     clean.save(out, format="WEBP", quality=85, method=4)
-    content = _cleaned(upload, name, image, upright, fmt)
+    content = _cleaned(data, name, image, upright, fmt, extent.frames)
     return Checked(
         upload,
         name,
@@ -263,43 +276,67 @@ def _prepared(upload: UploadedFile, name: str, image: Image.Image) -> Checked:
     )
 
 
+def _read_all(upload: UploadedFile) -> bytes:
+    """The upload's bytes (at most CHAT_UPLOAD_MAX_BYTES), leaving it where
+    Pillow, which reads it too, left it."""
+    position = upload.tell()
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(position)
+    return data
+
+
+def _too_many_pixels_in_all(name: str, max_pixels: int) -> ValidationError:
+    return ValidationError(
+        _(
+            "“%(name)s” has too many pixels in all its frames: at most "
+            "%(count)s million."
+        )
+        % {"name": name, "count": max_pixels // 1_000_000},
+        code="too_many_pixels",
+    )
+
+
 def _cleaned(
-    upload: UploadedFile,
+    data: bytes,
     name: str,
     image: Image.Image,
     upright: Image.Image,
     fmt: str,
+    count: int,
 ) -> bytes:
-    """The picture to store instead of the upload: `upright` (its first
-    frame, turned as its EXIF orientation says) and the animation's other
-    frames, in its format, with nothing of the upload's metadata but its
-    ICC profile. Every image saved here has an emptied .info and is given
-    what to write explicitly: Pillow's writers copy a comment, XMP or text
-    from .info otherwise. ValidationError when it cannot be made or is too
-    large: the upload itself is never stored."""
+    """The picture to store instead of the upload (`data`): `upright` (its
+    first frame, turned as its EXIF orientation says) and the animation's
+    other `count` - 1 frames, in its format, with nothing of the upload's
+    metadata but its ICC profile. Every image saved here has an emptied
+    .info and is given what to write explicitly: Pillow's writers copy a
+    comment, XMP or text from .info otherwise. ValidationError when it
+    cannot be made or is too large: the upload itself is never stored."""
     keep: dict = {}
     if icc_profile := image.info.get("icc_profile"):
         keep["icc_profile"] = icc_profile  # colours, not personal: kept
-    if fmt != "JPEG" and getattr(image, "n_frames", 1) > 1:
-        frames, keep = _animation(image, keep)
+    if fmt != "JPEG" and count > 1:
+        pictures, keep = _animation(image, keep, name, count)
     else:
-        frames = [upright]
+        pictures = [upright]
         if "transparency" in upright.info:
             keep["transparency"] = upright.info["transparency"]
-    for frame in frames:
-        frame.info = {}
+    for picture in pictures:
+        picture.info = {}
     out = io.BytesIO()
     try:
         if fmt == "JPEG":
             _save_jpeg(image, upright, out, keep)
         else:
-            if fmt == "WEBP" and _webp_is_lossless(upload):
+            if fmt == "WEBP" and _webp_is_lossless(data):
                 keep["lossless"] = True
             elif fmt == "WEBP":
                 keep["quality"] = CLEAN_QUALITY
             # PNG and GIF are lossless: every pixel as sent.
-            frames[0].save(out, format=fmt, append_images=frames[1:], **keep)
-    except (OSError, ValueError, TypeError) as error:
+            pictures[0].save(out, format=fmt, append_images=pictures[1:], **keep)
+    # OverflowError: Pillow writes alike frames as one, their durations
+    # added, which may be longer than a GIF's frame can last.
+    except (OSError, ValueError, TypeError, OverflowError) as error:
         raise ValidationError(
             _(
                 "“%(name)s” cannot be sent: it could not be copied without its "
@@ -322,19 +359,27 @@ def _cleaned(
     return content
 
 
-def _animation(image: Image.Image, keep: dict) -> tuple[list[Image.Image], dict]:
+def _animation(
+    image: Image.Image, keep: dict, name: str, count: int
+) -> tuple[list[Image.Image], dict]:
     """Every frame of an animated PNG, GIF or WebP, as Pillow composes it
     (the whole picture at that moment), turned upright, all in one mode;
     and what the animation is saved with: each frame's duration, its loop
-    count (a GIF without one plays once) and, for WebP, its background."""
-    frames, durations = [], []
-    for frame in ImageSequence.Iterator(image):
+    count (a GIF without one plays once) and, for WebP, its background.
+    No more than the `count` frames counted are read, nor more pixels than
+    allowed, should Pillow ever read the file otherwise than chat.frames."""
+    pictures, durations = [], []
+    max_pixels, pixels = settings.CHAT_UPLOAD_MAX_PIXELS, 0
+    for frame in itertools.islice(ImageSequence.Iterator(image), count):
+        pixels += frame.width * frame.height  # its canvas, not yet decoded
+        if pixels > max_pixels:
+            raise _too_many_pixels_in_all(name, max_pixels)
         frame.load()  # a WebP frame's duration is known once it is decoded
         durations.append(frame.info.get("duration", 0))
-        frames.append(ImageOps.exif_transpose(frame))
-    alpha = any(_has_alpha(frame) for frame in frames)
+        pictures.append(ImageOps.exif_transpose(frame))
+    alpha = any(_has_alpha(picture) for picture in pictures)
     mode = "RGBA" if alpha else "RGB"
-    frames = [frame.convert(mode) for frame in frames]
+    pictures = [picture.convert(mode) for picture in pictures]
     keep = {**keep, "save_all": True, "duration": durations}
     if "loop" in image.info:
         keep["loop"] = image.info["loop"]
@@ -344,7 +389,7 @@ def _animation(image: Image.Image, keep: dict) -> tuple[list[Image.Image], dict]
         # The frames are whole pictures: each must replace the one before,
         # or what turned transparent would still show the frame before.
         keep["disposal"] = 2
-    return frames, keep
+    return pictures, keep
 
 
 def _save_jpeg(
@@ -373,25 +418,11 @@ def _save_jpeg(
     )
 
 
-def _webp_is_lossless(upload: UploadedFile) -> bool:
+def _webp_is_lossless(data: bytes) -> bool:
     """Whether a WebP's pictures are all lossless (VP8L chunks, no VP8 one),
     so that its clean copy is too: a sticker or a screenshot keeps every
     pixel, a lossy photo is not made many times larger."""
-    upload.seek(0)
-    data = upload.read()
-    upload.seek(0)
-    kinds: set[bytes] = set()
-
-    def walk(start: int, end: int) -> None:
-        while start + 8 <= end:
-            kind = data[start : start + 4]
-            size = int.from_bytes(data[start + 4 : start + 8], "little")
-            kinds.add(kind)
-            if kind == b"ANMF":  # a frame: 16 bytes of its place, then chunks
-                walk(start + 24, min(start + 8 + size, end))
-            start += 8 + size + (size & 1)
-
-    walk(12, len(data))
+    kinds = frames.webp_chunks(data)  # its frames' chunks too, never recursing
     return b"VP8L" in kinds and b"VP8 " not in kinds
 
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+import config.converters  # noqa: F401 (registers <id:…>)
 from chat.views import (
     direct,
     files,
@@ -24,33 +25,33 @@ urlpatterns = [
     path("rooms/<slug:slug>/", rooms.room_detail, name="room"),
     path("rooms/<slug:slug>/messages/", messages.room_messages, name="messages"),
     path(
-        "rooms/<slug:slug>/messages/<int:message_id>/",
+        "rooms/<slug:slug>/messages/<id:message_id>/",
         message.message_detail,
         name="message",
     ),
     path(
-        "rooms/<slug:slug>/messages/<int:message_id>/edit/",
+        "rooms/<slug:slug>/messages/<id:message_id>/edit/",
         message.message_edit,
         name="message_edit",
     ),
     path(
-        "rooms/<slug:slug>/messages/<int:message_id>/delete/",
+        "rooms/<slug:slug>/messages/<id:message_id>/delete/",
         message.message_delete,
         name="message_delete",
     ),
     path(
-        "rooms/<slug:slug>/messages/<int:message_id>/reactions/",
+        "rooms/<slug:slug>/messages/<id:message_id>/reactions/",
         reactions.reactions,
         name="reactions",
     ),
     path("rooms/<slug:slug>/compose/", messages.compose, name="compose"),
     path(
-        "rooms/<slug:slug>/files/<int:attachment_id>/<str:name>",
+        "rooms/<slug:slug>/files/<id:attachment_id>/<str:name>",
         files.attachment,
         name="attachment",
     ),
     path(
-        "rooms/<slug:slug>/files/<int:attachment_id>/thumb/<str:name>",
+        "rooms/<slug:slug>/files/<id:attachment_id>/thumb/<str:name>",
         files.thumbnail,
         name="attachment_thumb",
     ),

@@ -336,6 +336,9 @@ ACCOUNTS_AVATAR_MAX_BYTES = int(
 ACCOUNTS_AVATAR_MAX_PIXELS = int(
     os.environ.get("ACCOUNTS_AVATAR_MAX_PIXELS", str(40_000_000))
 )
+# An animation of more frames than this is refused, counted before anything
+# is decoded (an avatar is its first frame alone).
+ACCOUNTS_AVATAR_MAX_FRAMES = int(os.environ.get("ACCOUNTS_AVATAR_MAX_FRAMES", "500"))
 
 # --- Attachments (chat/attachments.py) ---
 
@@ -352,6 +355,10 @@ CHAT_UPLOAD_MAX_FILES = int(os.environ.get("CHAT_UPLOAD_MAX_FILES", "10"))
 # An image of more pixels than this is refused before it is decoded (a
 # decompression bomb: a small file claiming to be a huge picture).
 CHAT_UPLOAD_MAX_PIXELS = int(os.environ.get("CHAT_UPLOAD_MAX_PIXELS", str(40_000_000)))
+# An animation of more frames than this is refused before any is decoded
+# (a GIF of tiny frames packs 435,000 in 10 MB); all its frames together
+# are held to CHAT_UPLOAD_MAX_PIXELS as well.
+CHAT_UPLOAD_MAX_FRAMES = int(os.environ.get("CHAT_UPLOAD_MAX_FRAMES", "500"))
 # The inline picture: at most this wide and high, the ratio kept.
 CHAT_THUMBNAIL_SIZE = (1200, 800)
 

@@ -12,7 +12,14 @@ from PIL import Image
 
 from accounts import services
 from accounts.models import Profile
-from tests.accounts.images import image_bytes, photo_on_its_side, png_upload, upload
+from tests.accounts.images import (
+    gif_of_frames,
+    image_bytes,
+    photo_on_its_side,
+    png_upload,
+    upload,
+    webp_of_nested_frames,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +104,29 @@ def test_too_many_pixels_is_refused(user, client_for, soup, settings):
     )
     assert response.status_code == 400
     assert avatar_error(soup, response).startswith("The image has too many pixels")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [gif_of_frames(80_000), webp_of_nested_frames(1500)],  # under 2 MB
+    ids=["80000 frames", "1500 nested frames"],
+)
+def test_an_animation_of_too_many_frames_is_refused(user, client_for, soup, data):
+    """An avatar is an animation's first frame; the frames are counted all
+    the same, before anything is decoded, as an attachment's are."""
+    response = client_for(user, htmx=False).post(UPLOAD, {"avatar": upload(data)})
+    assert response.status_code == 400
+    assert avatar_error(soup, response) == "The image has too many frames: at most 500."
+    assert not Profile.objects.filter(user=user).exclude(avatar="").exists()
+    assert list(default_storage.listdir("")[0]) == []  # nothing stored
+
+
+def test_the_frames_allowed_are_a_setting(user, settings):
+    settings.ACCOUNTS_AVATAR_MAX_FRAMES = 3
+    with pytest.raises(services.ValidationError, match="too many frames: at most 3"):
+        services.avatar_set(user=user, upload=upload(gif_of_frames(4)))
+    profile = services.avatar_set(user=user, upload=upload(gif_of_frames(3)))
+    assert stored_image(profile).size == (256, 256)
 
 
 def _png_claiming(width: int, height: int) -> bytes:

@@ -23,6 +23,7 @@ from PIL import (
     ExifTags,
     Image,
     ImageCms,
+    ImageFile,
     ImageSequence,
     JpegImagePlugin,
     PngImagePlugin,
@@ -30,7 +31,13 @@ from PIL import (
 
 from chat import attachments, selectors, services
 from chat.models import Attachment, Message
-from tests.accounts.images import image_bytes, photo_on_its_side, upload
+from tests.accounts.images import (
+    gif_of_frames,
+    image_bytes,
+    photo_on_its_side,
+    upload,
+    webp_of_nested_frames,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -559,6 +566,157 @@ def test_an_animation_is_held_to_the_pixels_of_one_picture_in_all(room, user, se
         send(room, user, upload(out.getvalue(), name="a.gif"))
     settings.CHAT_UPLOAD_MAX_PIXELS = 30 * 20 * 2
     assert send(room, user, upload(out.getvalue(), name="a.gif")).attachments.get()
+
+
+def decoding(monkeypatch) -> list[str]:
+    """The format of every frame Pillow decodes from now on."""
+    decoded = []
+    load = ImageFile.ImageFile.load
+
+    def counted(image):
+        decoded.append(image.format)
+        return load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", counted)
+    return decoded
+
+
+def test_a_gif_of_100000_frames_is_refused_before_any_is_decoded(
+    htmx_client, room, soup, monkeypatch
+):
+    """100,000 frames of one pixel in 2.3 MB, within the pixels allowed:
+    decoding them took seconds and hundreds of megabytes (435,000 fit in
+    10 MB). The frames are counted from the file's blocks first."""
+    many = upload(gif_of_frames(100_000), name="many.gif")
+    decoded = decoding(monkeypatch)
+    response = htmx_client.post(send_url(room), {"content": "", "files": [many]})
+    assert response.status_code == 400
+    error = soup(response).select_one("#send-error").get_text(strip=True)
+    assert error == "“many.gif” has too many frames: at most 500."
+    assert decoded == []
+    assert not Message.objects.filter(kind="message").exists()
+    assert Attachment.objects.count() == 0 and stored() == []
+
+
+def _animation(fmt: str, count: int) -> bytes:
+    colours = ["red", "blue"] * count  # alike frames would be merged
+    frames = [Image.new("RGB", (8, 6), colour) for colour in colours[:count]]
+    out = io.BytesIO()
+    frames[0].save(out, format=fmt, save_all=True, append_images=frames[1:])
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "PNG", "WEBP"])
+def test_an_animation_may_have_at_most_the_frames_allowed(
+    room, user, settings, monkeypatch, fmt
+):
+    settings.CHAT_UPLOAD_MAX_FRAMES = 3
+    decoded = decoding(monkeypatch)
+    with pytest.raises(ValidationError) as refused:
+        send(room, user, upload(_animation(fmt, 4), name="four"))
+    assert refused.value.messages == ["“four” has too many frames: at most 3."]
+    assert decoded == [] and stored() == []
+    attachment = send(room, user, upload(_animation(fmt, 3))).attachments.get()
+    assert reopened(stored_bytes(attachment.file)).n_frames == 3
+
+
+def _gif_growing(size: tuple[int, int]) -> bytes:
+    """A GIF of a 1x1 canvas, its second frame `size` at 0,0: Pillow makes
+    the canvas that large for that frame and every one after it."""
+    out = io.BytesIO()
+    Image.new("P", size, 0).save(out, format="GIF")
+    big = out.getvalue()
+    start = 13 + (3 << ((big[10] & 7) + 1))  # past the header and palette
+    assert big[start : start + 1] == b","  # the image, nothing before it
+    return gif_of_frames(1)[:-1] + big[start:]
+
+
+def test_an_animations_pixels_count_the_canvas_its_frames_make(
+    room, user, settings, monkeypatch
+):
+    """Not the first frame's size times the frames: a later frame may be
+    larger, and the canvas grows to hold it."""
+    growing = _gif_growing((100, 100))
+    settings.CHAT_UPLOAD_MAX_PIXELS = 1 + 100 * 100 - 1
+    decoded = decoding(monkeypatch)
+    with pytest.raises(ValidationError, match="too many pixels in all its frames"):
+        send(room, user, upload(growing, name="grows.gif"))
+    assert decoded == [] and stored() == []
+    settings.CHAT_UPLOAD_MAX_PIXELS = 1 + 100 * 100
+    assert send(room, user, upload(growing, name="grows.gif")).attachments.get()
+
+
+def test_a_webp_of_frames_nested_1500_deep_is_refused_not_a_500(
+    htmx_client, room, soup
+):
+    deep = upload(webp_of_nested_frames(1500), name="deep.webp")
+    response = htmx_client.post(send_url(room), {"content": "", "files": [deep]})
+    assert response.status_code == 400
+    error = soup(response).select_one("#send-error").get_text(strip=True)
+    assert error == "“deep.webp” has too many frames: at most 500."
+    assert Attachment.objects.count() == 0 and stored() == []
+
+
+def test_frames_nested_deeper_than_python_recurses_are_read_without_recursing(
+    room, user, settings
+):
+    """With a limit above its depth, what libwebp reads of it (one frame)
+    is stored, its chunks walked to the innermost without recursing."""
+    settings.CHAT_UPLOAD_MAX_FRAMES = 10_000
+    deep = upload(webp_of_nested_frames(1500), name="deep.webp")
+    attachment = send(room, user, deep).attachments.get()
+    data = stored_bytes(attachment.file)
+    assert reopened(data).format == "WEBP" and b"VP8L" in data  # still lossless
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        b",\x00\x00",  # an image's place, cut short
+        b",\x00\x00\x00\x00\x01\x00\x01\x00\x87\x00\x00",  # its palette, cut short
+        b",\x00\x00\x00\x00\x01\x00\x01\x00\x80" + b"\x00" * 6,  # no pixels
+        b"!",  # an extension with no label
+    ],
+    ids=["place", "palette", "pixels", "extension"],
+)
+def test_a_gif_cut_short_after_its_frames_keeps_the_whole_ones(room, user, tail):
+    """Pillow's own frame count raised struct.error or IndexError there: a
+    500. The whole frames before the cut are kept."""
+    cut = gif_of_frames(2)[:-1] + tail  # no trailer
+    attachment = send(room, user, upload(cut, name="cut.gif")).attachments.get()
+    assert reopened(stored_bytes(attachment.file)).n_frames == 2
+
+
+@pytest.mark.parametrize(
+    "control",
+    [b"!\xf9\x01\x00\x00", b"!\xf9\x03\x01\x00\x00\x00"],
+    ids=["no duration", "no transparent colour"],
+)
+def test_a_gif_whose_later_frame_pillow_cannot_read_is_refused_not_a_500(
+    room, user, control
+):
+    """A frame's control block too short for what it says: Pillow's reader
+    raises struct.error or IndexError on it, not OSError."""
+    frame = gif_of_frames(1)[13 + 6 : -1]  # past the header and palette
+    broken = gif_of_frames(2)[:-1] + control + frame + b";"
+    with pytest.raises(ValidationError, match="looks like an image but cannot be"):
+        send(room, user, upload(broken, name="broken.gif"))
+    assert stored() == []
+
+
+def test_alike_frames_too_long_together_for_a_gif_are_refused_not_a_500(room, user):
+    """Pillow writes alike frames as one, their durations added: two of
+    655.35 s are longer than a GIF frame may last (OverflowError)."""
+    frames = gif_of_frames(1, delay=65535)[:-1]
+    frame = frames[13 + 6 :]  # past the header and palette
+    long = upload(frames + frame + b";", name="long.gif")
+    with pytest.raises(ValidationError) as refused:
+        send(room, user, long)
+    assert refused.value.messages == [
+        "“long.gif” cannot be sent: it could not be copied without its metadata "
+        "(such as where it was taken)."
+    ]
+    assert stored() == []
 
 
 # --- Sending --------------------------------------------------------------------

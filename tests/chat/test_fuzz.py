@@ -1,15 +1,19 @@
 """Property-based: arbitrary text, query strings, JSON bodies and htmx
 headers never make a 5xx, and every stored message reads back exactly as sent
 after the documented normalisation (surrounding white space stripped, CR/CRLF
-to LF, "/me " taken off an action)."""
+to LF, "/me " taken off an action). Every URL that takes an integer answers
+404 to one past a bigint."""
 
 import json
+import re
 import unicodedata
+from collections.abc import Iterator
 from urllib.parse import quote, urlencode
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.urls import URLResolver, get_resolver, resolve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -442,3 +446,53 @@ def test_any_cursor_past_the_newest_is_refused_or_bounded(
             else (len(json.loads(body)["messages"]))
         )
         assert drawn <= max(settings.CHAT_POLL_LIMIT, settings.CHAT_PAGE_SIZE)
+
+
+def integer_routes(
+    entries=None, prefix: str = "", converters=None
+) -> Iterator[tuple[str, list[str]]]:
+    """Every URL pattern (its route) that takes an integer, and the names of
+    its integer segments: those whose converter makes an int."""
+    for entry in entries if entries is not None else get_resolver().url_patterns:
+        found = {**(converters or {}), **getattr(entry.pattern, "converters", {})}
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from integer_routes(entry.url_patterns, route, found)
+            continue
+        numbers = [name for name, converter in found.items() if _makes_int(converter)]
+        if numbers:
+            yield route, numbers
+
+
+def _makes_int(converter) -> bool:
+    try:
+        return isinstance(converter.to_python("1"), int)
+    except ValueError:
+        return False
+
+
+def _url(route: str, numbers: list[str], number: int, room) -> str:
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name in numbers:
+            return str(number)
+        return room.slug if name == "slug" else "x"
+
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", value, route)
+
+
+@pytest.mark.parametrize(
+    "number", [2**63, 2**64, 10**29], ids=["2^63", "2^64", "30 digits"]
+)
+def test_an_integer_past_a_bigint_in_any_url_is_404(auth_client, room, number):
+    """No row has such an id, and the database driver cannot hold it
+    (OverflowError): every URL that takes one answers 404, whatever the
+    method, never 500."""
+    routes = list(integer_routes())
+    assert len(routes) >= 10  # the messages, files and avatars URLs
+    for route, numbers in routes:
+        url = _url(route, numbers, number, room)
+        resolve(_url(route, numbers, 2**63 - 1, room))  # the largest id matches
+        for method in ("get", "post"):
+            response = getattr(auth_client, method)(url)
+            assert response.status_code == 404, f"{method.upper()} {url}"
