@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-import config.converters  # noqa: F401 (registers <id:…>)
+import chat.converters  # noqa: F401 (registers <id:…>)
 from accounts import views
 
 app_name = "accounts"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-import config.converters  # noqa: F401 (registers <id:…>)
+import chat.converters  # noqa: F401 (registers <id:…>)
 from chat.views import (
     direct,
     files,

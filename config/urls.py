@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-import config.converters  # noqa: F401 (registers <id:…>)
+import chat.converters  # noqa: F401 (registers <id:…>)
 from chat import api as chat_api
 from chat.views import rooms as chat_rooms
 
@@ -16,17 +16,17 @@ urlpatterns = [
         name="api_messages",
     ),
     path(
-        "api/rooms/<slug:slug>/messages/<id:message_id>/",
+        "api/rooms/<slug:slug>/messages/<int:message_id>/",
         chat_api.message_detail,
         name="api_message",
     ),
     path(
-        "api/rooms/<slug:slug>/messages/<id:message_id>/delete/",
+        "api/rooms/<slug:slug>/messages/<int:message_id>/delete/",
         chat_api.message_delete,
         name="api_message_delete",
     ),
     path(
-        "api/rooms/<slug:slug>/messages/<id:message_id>/reactions/",
+        "api/rooms/<slug:slug>/messages/<int:message_id>/reactions/",
         chat_api.message_reactions,
         name="api_reactions",
     ),
