@@ -550,7 +550,7 @@ class Changes:
     changed: list[Message]  # held, changed since: each swapped in place
     after: int  # the page's newest id once it shows them
     seq: int  # the change number the page then holds
-    more: bool  # a full batch: more new messages are waiting
+    more: bool  # a full batch: more new or changed messages are waiting
 
     def __bool__(self) -> bool:
         return bool(self.new or self.changed)
