@@ -1,0 +1,155 @@
+"""No control may ever break the poller (issue 26). The page's `start` has
+one home, #load-older: every request that sends it sends it once, whatever
+controls are open in the page (the inline editor once carried a second, and
+every poll was refused)."""
+
+import pytest
+from bs4 import BeautifulSoup, Tag
+
+from chat import services
+from tests.chat.helpers import say
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = ("input", "textarea", "select")
+
+
+def _closest_attr(element: Tag, name: str) -> str | None:
+    """An htmx attribute as htmx reads it: the element's, else inherited."""
+    for node in (element, *element.parents):
+        if isinstance(node, Tag) and node.has_attr(name):
+            return node[name]
+    return None
+
+
+def _fields(node: Tag) -> list[Tag]:
+    inside = node.select(", ".join(f"{kind}[name]" for kind in FIELDS))
+    return ([node] if node.name in FIELDS and node.has_attr("name") else []) + inside
+
+
+def sent(page: BeautifulSoup, element: Tag) -> list[tuple[str, str]]:
+    """The fields htmx 2 sends with `element`'s request, gathered as it
+    gathers them: the element's closest form for a POST, the element itself
+    when it is a form, then what hx-include names (a comma list of CSS
+    selectors and `closest <selector>`; one that matches nothing would be a
+    console error at every request), each field once, then hx-params."""
+    gathered: list[Tag] = []
+    post = element.has_attr("hx-post")
+    form = element if element.name == "form" else element.find_parent("form")
+    if form is not None and (post or element is form):
+        gathered += _fields(form)
+    include = _closest_attr(element, "hx-include")
+    if include:
+        matched = []
+        for part in (p.strip() for p in include.split(",")):
+            if part.startswith("closest "):
+                found = element.css.closest(part.removeprefix("closest "))
+                matched += [found] if found is not None else []
+            else:
+                matched += page.select(part)
+        assert matched, f"hx-include={include!r} matches nothing"
+        for node in matched:
+            gathered += _fields(node)
+    fields, seen = [], set()
+    for field in gathered:
+        if id(field) not in seen:
+            seen.add(id(field))
+            fields.append((field["name"], field.get("value", field.get_text())))
+    params = (_closest_attr(element, "hx-params") or "*").strip()
+    if params == "*":
+        return fields
+    if params == "none":
+        return []
+    if params.startswith("not "):
+        dropped = {n.strip() for n in params.removeprefix("not ").split(",")}
+        return [(n, v) for n, v in fields if n not in dropped]
+    kept = {n.strip() for n in params.split(",")}
+    return [(n, v) for n, v in fields if n in kept]
+
+
+def graft(target: Tag, fragment: BeautifulSoup) -> None:
+    """Put a fragment inside `target`, as htmx's innerHTML swap does."""
+    for node in list(fragment.contents):
+        target.append(node.extract())
+
+
+def starts(page: BeautifulSoup, element: Tag) -> list[str]:
+    return [value for name, value in sent(page, element) if name == "start"]
+
+
+@pytest.fixture
+def long_room(room, user, bob, settings):
+    """Pages of 5: alice's `middle` message and her `newest`, each with bob's
+    reaction (so its reaction is a control too), among bob's messages."""
+    settings.CHAT_PAGE_SIZE = 5
+    for i in range(6):
+        say(room, bob, f"early {i}")
+    middle = say(room, user, "middle")
+    for i in range(6):
+        say(room, bob, f"later {i}")
+    newest = say(room, user, "newest")
+    for message in (middle, newest):
+        services.reaction_toggle(message=message, user=bob, emoji="👍")
+    return {"newest page": newest, "permalink": middle}
+
+
+# Every element whose request sends the page's `start`, and which of them
+# each page has (the permalink's page is short of the newest: no poller).
+SENDERS = {
+    "newest page": ["#poller"],
+    "permalink": ["#load-newer a"],
+}
+CONTROLS = [
+    "#send-form",
+    ".message-edit-form",
+    "a.message-delete",
+    ".reaction-picker a[data-emoji]",
+    ".reactions a.reaction",
+]
+
+
+@pytest.mark.parametrize("where", ["newest page", "permalink"])
+def test_with_the_editor_open_every_request_sends_the_pages_start_once(
+    room, user, client_for, soup, long_room, where
+):
+    mine = long_room[where]
+    path = room.get_absolute_url()
+    if where == "permalink":
+        path += f"?around={mine.pk}"
+    page = soup(client_for(user, htmx=False).get(path))
+    start = page.select_one("#load-older input[name=start]")["value"]
+    assert [field["value"] for field in page.select("[name=start]")] == [start]
+    # Alice opens the editor on her message, as the Edit link asks for it.
+    edit = page.select_one(f"#message-{mine.pk} a.message-edit")
+    answer = client_for(user).get(edit["hx-get"], dict(sent(page, edit)))
+    assert answer.status_code == 200
+    graft(page.select_one(edit["hx-target"]), soup(answer))
+    assert page.select_one(f"#message-{mine.pk} .message-edit-form") is not None
+
+    checked = 0
+    for selector in SENDERS[where] + CONTROLS:
+        elements = page.select(selector)
+        assert elements, selector
+        for element in elements:
+            assert starts(page, element) == [start], (selector, element)
+            checked += 1
+    assert checked >= 9
+
+
+def test_without_load_older_nothing_sends_start_and_every_include_matches(
+    room, user, bob, client_for, soup
+):
+    """A page that holds the room from its first message has no #load-older:
+    no `start` at all, and no hx-include left matching nothing (a console
+    error at every poll)."""
+    mine = say(room, user, "hello")
+    say(room, bob, "hi")
+    services.reaction_toggle(message=mine, user=bob, emoji="👍")
+    page = soup(client_for(user, htmx=False).get(room.get_absolute_url()))
+    assert page.select_one("#load-older") is None
+    edit = page.select_one(f"#message-{mine.pk} a.message-edit")
+    editor = client_for(user).get(edit["hx-get"], dict(sent(page, edit)))
+    graft(page.select_one(edit["hx-target"]), soup(editor))
+    for selector in ["#poller", *CONTROLS]:
+        for element in page.select(selector):
+            assert starts(page, element) == [], selector
