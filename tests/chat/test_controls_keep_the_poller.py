@@ -1,13 +1,17 @@
 """No control may ever break the poller (issue 26). The page's `start` has
 one home, #load-older: every request that sends it sends it once, whatever
 controls are open in the page (the inline editor once carried a second, and
-every poll was refused)."""
+every poll was refused); a 400 to any htmx request of the message log swaps
+nothing, so the poller polls on."""
+
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from bs4 import BeautifulSoup, Tag
 
 from chat import services
 from tests.chat.helpers import say
+from tests.chat.test_poll_bounds import BIG, with_cursor
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +157,86 @@ def test_without_load_older_nothing_sends_start_and_every_include_matches(
     for selector in ["#poller", *CONTROLS]:
         for element in page.select(selector):
             assert starts(page, element) == [], selector
+
+
+# A 400 is swapped nowhere ---------------------------------------------------
+
+
+def _poller(client, room) -> str:
+    page = BeautifulSoup(
+        client.get(room.get_absolute_url(), headers={"HX-Request": ""}).content,
+        "html.parser",
+    )
+    return page.select_one("#poller")["hx-get"]
+
+
+def _without_grant(url: str) -> str:
+    path, _, query = url.partition("?")
+    return f"{path}?{urlencode([(k, v) for k, v in parse_qsl(query) if k != 't'])}"
+
+
+def _refused_requests(room, client, first_id: int) -> dict:
+    url = _poller(client, room)
+    log = f"/rooms/{room.slug}/messages/"
+    return {
+        # What the poller sent with the editor open: its start, and the
+        # editor's.
+        "poll, start twice": ("get", f"{url}&start={first_id}&start={first_id}"),
+        "poll on its grant, forged": ("get", with_cursor(url, after=BIG)),
+        "poll on the full path, forged": (
+            "get",
+            with_cursor(_without_grant(url), after=BIG),
+        ),
+        "poll, malformed": ("get", with_cursor(url, seq="x")),
+        "load newer, forged": ("get", f"{log}?newer={BIG}&seq=0"),
+        "load older, malformed": ("get", f"{log}?before=x"),
+        "send, malformed cursor": ("post", log, {"content": "hi", "after": "x"}),
+    }
+
+
+REFUSED = [
+    "poll, start twice",
+    "poll on its grant, forged",
+    "poll on the full path, forged",
+    "poll, malformed",
+    "load newer, forged",
+    "load older, malformed",
+    "send, malformed cursor",
+]
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_a_400_to_htmx_swaps_nothing_and_stays_a_400(
+    room, user, bob, client_for, make_messages, case
+):
+    first = make_messages(room, 3, author=bob)[0]
+    client = client_for(user)
+    method, url, *data = _refused_requests(room, client, first.pk)[case]
+    # Something new, so that the hot path hands a poll on to the view.
+    say(room, bob, "new")
+    response = getattr(client, method)(url, *data)
+    assert response.status_code == 400
+    assert response.content  # the reason, for whoever reads it
+    assert response["Content-Type"].startswith("text/plain")
+    assert response["HX-Reswap"] == "none"
+    assert "HX-Retarget" not in response
+    assert not room.messages.filter(content="hi").exists()
+
+
+def test_a_400_without_htmx_is_the_same_without_the_swap_header(room, user, client_for):
+    response = client_for(user, htmx=False).get(
+        f"/rooms/{room.slug}/messages/", {"after": 0, "start": [1, 1]}
+    )
+    assert response.status_code == 400
+    assert "once" in response.content.decode()
+    assert "HX-Reswap" not in response
+
+
+def test_the_send_forms_own_refusal_still_shows_in_its_place(
+    room, user, client_for, soup
+):
+    response = client_for(user).post(f"/rooms/{room.slug}/messages/", {"content": ""})
+    assert response.status_code == 400
+    assert response["HX-Retarget"] == "#send-form"
+    assert response["HX-Reswap"] == "outerHTML"
+    assert soup(response).select_one("#send-error") is not None
