@@ -2,7 +2,8 @@
 one home, #load-older: every request that sends it sends it once, whatever
 controls are open in the page (the inline editor once carried a second, and
 every poll was refused); a 400 to any htmx request of the message log swaps
-nothing, so the poller polls on."""
+nothing, so the poller polls on; and no cursor a real page holds is one the
+log refuses."""
 
 from urllib.parse import parse_qsl, urlencode
 
@@ -240,3 +241,53 @@ def test_the_send_forms_own_refusal_still_shows_in_its_place(
     assert response["HX-Retarget"] == "#send-form"
     assert response["HX-Reswap"] == "outerHTML"
     assert soup(response).select_one("#send-error") is not None
+
+
+# No real page holds a cursor the log refuses ---------------------------------
+
+
+def _page_cursor(page: BeautifulSoup) -> str:
+    """The poller's URL with the page's `start`, as the poller sends it."""
+    url = page.select_one("#poller")["hx-get"]
+    start = starts(page, page.select_one("#poller"))
+    return url + "".join(f"&start={value}" for value in start)
+
+
+@pytest.mark.parametrize("newest_by", ["the viewer", "the other"])
+def test_a_page_whose_newest_message_is_deleted_polls_and_sends_on(
+    room, user, bob, client_for, soup, settings, newest_by
+):
+    """Deleted messages stay, as tombstones: the page's `after` is still in
+    the room, on the poll (its grant or not) and on the send."""
+    settings.CHAT_PAGE_SIZE = 5
+    for i in range(8):
+        say(room, bob, f"m{i}")
+    newest = say(room, user if newest_by == "the viewer" else bob, "newest")
+    alices = client_for(user)
+    page = soup(client_for(user, htmx=False).get(room.get_absolute_url()))
+    services.message_delete(message=newest, deleter=newest.user)
+    for url in (_page_cursor(page), _without_grant(_page_cursor(page))):
+        answer = alices.get(url)
+        assert answer.status_code == 200, answer.content
+        assert soup(answer).select_one(f"#message-{newest.pk}[data-kind=deleted]")
+    form = page.select_one("#send-form")
+    sent_fields = dict(sent(page, form)) | {"content": "still here"}
+    assert alices.post(form["hx-post"], sent_fields).status_code == 200
+
+
+def test_an_empty_rooms_page_polls_and_sends(room, user, client_for, soup):
+    page = soup(client_for(user, htmx=False).get(room.get_absolute_url()))
+    assert page.select_one("#empty-room") is not None
+    alices = client_for(user)
+    for url in (_page_cursor(page), _without_grant(_page_cursor(page))):
+        answer = alices.get(url)
+        # Nothing new (200: the poller again, with who is here).
+        assert answer.status_code in (200, 204), answer.content
+        assert soup(answer).select("article") == []
+    form = page.select_one("#send-form")
+    sent_fields = dict(sent(page, form)) | {"content": "first"}
+    answer = alices.post(form["hx-post"], sent_fields)
+    assert answer.status_code == 200
+    assert [
+        a.get_text(strip=True) for a in soup(answer).select(".message-content")
+    ] == ["first"]
