@@ -31,7 +31,8 @@ def message_url(room: Room, message: Message) -> str:
 def render_message(request: HtmxHttpRequest, room: Room, message: Message, **kw):
     """The message partial for the viewer, as it is now, as htmx swaps it in
     place; with its header when it is the page's first (`start`, which the
-    controls send from #load-older), as the page drew it."""
+    controls and the editor's Save send from #load-older), as the page drew
+    it."""
     message = selectors.message_get(room=room, message_id=message.pk)
     context = viewer_room_context(
         request, room, message=message, lone=True, page_start=page_start(request)
@@ -98,9 +99,7 @@ def message_edit(request: HtmxHttpRequest, slug: str, message_id: int):
                     return render_message(request, room, message)
                 return see_other(message_url(room, message))
         status = 400
-    context = viewer_room_context(
-        request, room, message=message, form=form, page_start=page_start(request)
-    )
+    context = viewer_room_context(request, room, message=message, form=form)
     if request.htmx:
         response = render(
             request, "chat/partials/edit_form.html", context, status=status

@@ -43,6 +43,23 @@ from chat.views.rooms import render_room
 @require_http_methods(["GET", "HEAD", "POST"])
 @reads_survive_locks
 def room_messages(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    response = _room_log(request, slug)
+    if (
+        request.htmx
+        and response.status_code == 400
+        and "HX-Retarget" not in response.headers
+    ):
+        # htmx swaps a 400 (base.html's responseHandling, for the send
+        # form's errors, which say where they go: _send_refused). Any other
+        # 400 here would put its text in the poller's place (the page would
+        # poll no more), or Load older's or newer's, or the send's target,
+        # the poller again: nothing is swapped, the poller keeps its timer
+        # and polls on. Other clients read the 400 and its reason as ever.
+        response = reswap(response, "none")
+    return response
+
+
+def _room_log(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     granted: GrantedPoll | None = getattr(request, "poll_grant", None)
     if granted is not None:
         # The middleware's query has just found the grant still good (its

@@ -174,11 +174,11 @@ def test_a_control_used_on_the_pages_first_message_keeps_its_header(
     first = article(page, said[2])
     start = page.select_one("#load-older input[name=start]")["value"]
     assert start == str(said[2].pk) and not grouped(page, said[2])
-    # Each control sends the page's start (from #load-older inside #messages).
+    # Each control sends the page's start (from #load-older, its one home).
     react = first.select_one(".reaction-picker a[data-emoji]")
-    edit = first.select_one("a.message-edit")
-    for control, params in ((react, "start,emoji"), (edit, "start")):
-        assert control["hx-include"] == "closest #messages"
+    delete = first.select_one("a.message-delete")
+    for control, params in ((react, "start,emoji"), (delete, "start")):
+        assert control["hx-include"] == "#load-older, closest article"
         assert control["hx-params"] == params
     base = f"/rooms/{room.slug}/messages/{said[2].pk}"
     answer = alices.post(f"{base}/reactions/", {"emoji": "👍", "start": start})
@@ -186,9 +186,11 @@ def test_a_control_used_on_the_pages_first_message_keeps_its_header(
     # Without it the answer cannot know, and draws the stored continuation.
     answer = alices.post(f"{base}/reactions/", {"emoji": "👍"})
     assert grouped(soup(answer), said[2])
-    # The editor carries it from the Edit link to the save.
-    editor = soup(alices.get(f"{base}/edit/?start={start}"))
-    assert editor.select_one(".message-edit-form input[name=start]")["value"] == start
+    # The editor's Save takes it from #load-older too: it holds none itself.
+    editor = soup(alices.get(f"{base}/edit/"))
+    form = editor.select_one(".message-edit-form")
+    assert form["hx-include"] == "#load-older, closest form"
+    assert form.select("[name=start]") == []
     answer = alices.post(f"{base}/edit/", {"content": "m2, fixed", "start": start})
     assert not grouped(soup(answer), said[2])
     # A malformed start is only a missing hint.

@@ -126,7 +126,10 @@ def test_load_newer_with_htmx_walks_to_the_newest_then_gives_the_poller(
     link = page.select_one("#load-newer a")
     assert link["hx-target"] == "#load-newer"
     assert link["hx-swap"] == f"outerHTML show:#message-{msgs[33].id}:top"
-    assert (link["hx-include"], link["hx-params"]) == ("#messages", "start")
+    assert (link["hx-include"], link["hx-params"]) == (
+        "#load-older, #load-newer",
+        "start",
+    )
     htmx = client_for(user)
     second = load_newer(htmx, soup, page)
     assert ids(second) == [m.id for m in msgs[33:58]]
