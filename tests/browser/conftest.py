@@ -2,11 +2,13 @@
 
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 
 # live_server runs in this process while Playwright's sync API drives a loop.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -102,13 +104,40 @@ def open_tab(chromium, live_server, transactional_db) -> Iterator[Callable[..., 
 def send(tab: Tab, text: str) -> None:
     """Type and press Enter, as a person does, and wait for the form to be
     ready again (enabled and empty)."""
-    from playwright.sync_api import expect
-
     field = tab.page.locator("#send-content")
     field.fill(text)
     field.press("Enter")
     expect(field).to_have_value("")
     expect(field).to_be_enabled()
+
+
+def _a_poll_set_out_after(moment: float):
+    def is_it(response) -> bool:
+        request = response.request
+        return (
+            request.method == "GET"
+            and "/messages/?" in response.url
+            and request.timing["startTime"] >= moment
+        )
+
+    return is_it
+
+
+def next_poll(page, *, timeout: float = 30_000) -> None:
+    """Wait until `page` has the answer to a poll that set out after now.
+    Whatever changed before this call is in that answer: "the other page
+    sees it by its next poll" tested as that, not as a number of seconds,
+    which a loaded machine stretches (speed is make bench's to judge)."""
+    page.wait_for_event(
+        "response", predicate=_a_poll_set_out_after(time.time() * 1000), timeout=timeout
+    )
+
+
+def live(locator):
+    """expect(locator), once its page has polled since what it waits for
+    happened: for what another page or the server did (next_poll)."""
+    next_poll(locator.page)
+    return expect(locator)
 
 
 def message_ids(tab: Tab) -> list[int]:

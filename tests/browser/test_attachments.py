@@ -13,10 +13,10 @@ from playwright.sync_api import expect
 from chat import services
 from chat.models import Attachment, Message
 from tests.accounts.images import image_bytes, upload
+from tests.browser.conftest import live
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-LIVE = 2_500  # ms: the product's word for "the other page sees it"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 
 
@@ -53,9 +53,14 @@ def test_a_picture_reaches_the_other_user_within_a_poll(
     # Typing sends the text, never the chosen files.
     sent = typing.value.post_data
     assert "content=Sunrise" in sent and "files" not in sent, sent
-    field.press("Enter")
+    # The send answered: the picture is stored, for bob's next poll to bring.
+    with alice.page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/messages/")
+    ) as posted:
+        field.press("Enter")
+    assert posted.value.status == 200
     thumb = bob.page.locator("#messages img.attachment-thumb[alt='sunrise.png']")
-    expect(thumb).to_be_visible(timeout=LIVE)
+    live(thumb).to_be_visible()
     assert loaded(bob, thumb) == {"w": 320, "h": 200}
     # The sender's own copy, and a form ready for the next message.
     mine = alice.page.locator("#messages .message-own img.attachment-thumb")

@@ -8,7 +8,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from chat.models import Message
-from tests.browser.conftest import message_ids, send
+from tests.browser.conftest import live, message_ids, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,13 +30,13 @@ def test_two_users_chat_live(open_tab, user, other_user, room):
     bob = open_tab(other_user, room_path(room))
 
     send(alice, "Hello Bob")
-    expect(bubble(alice, "Hello Bob")).to_be_visible(timeout=2_500)
-    expect(bubble(bob, "Hello Bob")).to_be_visible(timeout=2_500)
+    expect(bubble(alice, "Hello Bob")).to_be_visible()
+    live(bubble(bob, "Hello Bob")).to_be_visible()
     expect(alice.page.locator("#send-content")).to_have_value("")
 
     send(bob, "Hi Alice")
-    expect(bubble(bob, "Hi Alice")).to_be_visible(timeout=2_500)
-    expect(bubble(alice, "Hi Alice")).to_be_visible(timeout=2_500)
+    expect(bubble(bob, "Hi Alice")).to_be_visible()
+    live(bubble(alice, "Hi Alice")).to_be_visible()
     expect(bob.page.locator("#send-content")).to_have_value("")
     assert alice.errors == [] and bob.errors == []
 
@@ -82,7 +82,7 @@ def test_blank_send_shows_the_error_and_the_next_send_clears_it(open_tab, user, 
     expect(alice.page.locator("#send-error")).to_contain_text("Type a message")
     assert Message.objects.count() == 0
     send(alice, "now with words")
-    expect(bubble(alice, "now with words")).to_be_visible(timeout=2_500)
+    expect(bubble(alice, "now with words")).to_be_visible()
     expect(alice.page.locator("#send-error")).to_have_count(0)
     assert Message.objects.count() == 1
 
@@ -152,9 +152,9 @@ def test_pages_have_no_custom_script_and_chat_runs_under_the_strict_policy(
     bob = open_tab(other_user, room_path(room))
     # Scenario 1 under the policy: no console error, no CSP violation.
     send(alice, "Policy check")
-    expect(bubble(bob, "Policy check")).to_be_visible(timeout=2_500)
+    live(bubble(bob, "Policy check")).to_be_visible()
     send(bob, "Still fine")
-    expect(bubble(alice, "Still fine")).to_be_visible(timeout=2_500)
+    live(bubble(alice, "Still fine")).to_be_visible()
     for tab in (anonymous, alice, bob):
         assert [c for c in tab.console if c.startswith("error")] == []
         assert not any("Content Security Policy" in c for c in tab.console)
@@ -190,5 +190,5 @@ def test_presence_and_typing_reach_the_other_user(open_tab, user, other_user, ro
     expect(alice.page.locator("#typing")).to_have_text("bob is typing…", timeout=4_000)
     expect(bob.page.locator("#typing")).to_have_text("")
     bob.page.locator("#send-content").press("Enter")
-    expect(bubble(alice, "hel")).to_be_visible(timeout=3_000)
+    live(bubble(alice, "hel")).to_be_visible()
     expect(alice.page.locator("#typing")).to_have_text("", timeout=4_000)

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chat import selectors, services
-from tests.browser.conftest import message_ids, send
+from tests.browser.conftest import live, message_ids, next_poll, send
 from tests.browser.test_live_messages import (
     article,
     assert_quiet,
@@ -22,7 +22,6 @@ from tests.browser.test_live_messages import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ARRIVES = 5_000  # ms: "within a few seconds", on a busy machine too
 THUMBS = "👍"
 
 
@@ -60,9 +59,7 @@ def open_editor(alice, message_id: int):
     mine = article(alice, message_id)
     mine.locator("a.message-edit").click()
     expect(mine.locator("dialog[open] textarea[name=content]")).to_be_focused()
-    with alice.page.expect_request(is_poll, timeout=ARRIVES) as poll:
-        pass
-    poll.value.response()  # answered
+    next_poll(alice.page)
     return mine.locator("dialog[open] form.message-edit-form")
 
 
@@ -163,20 +160,22 @@ def test_after_any_control_messages_still_arrive_both_ways(
         send(alice, f"alice after {control}")
         shown_id(alice, f"alice after {control}")
         expect(alice.page.locator("#poller")).to_have_count(1)
-        shown_id(bob, f"alice after {control}", timeout=ARRIVES)
+        next_poll(bob.page)
+        shown_id(bob, f"alice after {control}")
         said = services.message_create(
             room=room, author=other_user, content=f"bob after {control}"
         )
-        expect(article(alice, said.pk)).to_be_visible(timeout=ARRIVES)
+        live(article(alice, said.pk)).to_be_visible()
     else:
         # Bob's message first: it can only come by her poll.
         said = services.message_create(
             room=room, author=other_user, content=f"bob after {control}"
         )
-        expect(article(alice, said.pk)).to_be_visible(timeout=ARRIVES)
+        live(article(alice, said.pk)).to_be_visible()
         send(alice, f"alice after {control}")
         shown_id(alice, f"alice after {control}")
-        shown_id(bob, f"alice after {control}", timeout=ARRIVES)
+        next_poll(bob.page)
+        shown_id(bob, f"alice after {control}")
     expect(alice.page.locator("#poller")).to_have_count(1)
     assert "once" not in alice.page.locator("#messages").inner_text()
     assert_quiet(alice, bob)
@@ -212,9 +211,10 @@ def test_a_poll_answered_400_leaves_the_poller_which_recovers_by_itself(
     assert "Refused" not in alice.page.locator("#messages").inner_text()
 
     refusing["on"] = False
-    missed = shown_id(alice, "Missed", timeout=ARRIVES)
+    next_poll(alice.page)
+    missed = shown_id(alice, "Missed")
     said = services.message_create(room=room, author=other_user, content="Back")
-    expect(article(alice, said.pk)).to_be_visible(timeout=ARRIVES)
+    live(article(alice, said.pk)).to_be_visible()
     assert message_ids(alice)[-2:] == [missed, said.pk]
     # The console heard of the 400s (Chromium's own line) and nothing else.
     assert alice.console and all("400" in line for line in alice.console)
