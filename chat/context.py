@@ -2,6 +2,10 @@
 lists it). No side effects: nothing here writes, records presence or
 creates anything; views do that, explicitly, before they render."""
 
+import base64
+import binascii
+import unicodedata
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
@@ -103,17 +107,76 @@ def sidebar_grant(request: HtmxHttpRequest) -> str:
     )
 
 
+# The tab's title: the page's own, after "(N) " while N messages wait in
+# one's rooms but the page's, "(N @) " while one of them mentions the reader.
+# The sidebar's refresh carries the page's own title (`title`) to answer with
+# the new one: at most TITLE_MAX characters, as URL-safe base64 of its UTF-8
+# (no "%" or "+": chat.live's fast path takes only a plain query string).
+TITLE_MAX = 300
+_TITLE_PARAM_MAX = len(base64.urlsafe_b64encode(b"x" * 4 * TITLE_MAX))
+
+
+def title_prefix(sidebar: selectors.Sidebar, *, current_slug: str) -> str:
+    """What goes before the page's title: "(3) ", "(3 @) " or nothing, for
+    what waits outside the page's room."""
+    unread, mentions = sidebar.waiting(outside=current_slug)
+    if not (unread or mentions):
+        return ""
+    return f"({unread} @) " if mentions else f"({unread}) "
+
+
+def title_text(title: str) -> str:
+    """A title as the tab shows it: plain text on one line, control
+    characters dropped, at most TITLE_MAX characters."""
+    kept = "".join(c for c in title if unicodedata.category(c) != "Cc" or c.isspace())
+    return " ".join(kept.split())[:TITLE_MAX]
+
+
+def title_param(title: str) -> str:
+    """The page's title as the sidebar's refresh carries it."""
+    encoded = base64.urlsafe_b64encode(title_text(title).encode())
+    return encoded.decode("ascii").rstrip("=")
+
+
+def title_from_param(value: str | None) -> str:
+    """The page's title a refresh carries (title_param's); "" for anything
+    else, which gets no title."""
+    if not value or len(value) > _TITLE_PARAM_MAX:
+        return ""
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        return title_text(raw.decode("utf-8"))
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+
+
 def sidebar_context(
-    request: HtmxHttpRequest, *, current_slug: str, everywhere: bool = False
+    request: HtmxHttpRequest,
+    *,
+    current_slug: str,
+    everywhere: bool = False,
+    title: str = "",
+    sidebar: selectors.Sidebar | None = None,
+    refresh: bool = False,
 ) -> dict:
-    """What sidebar.html is given: the session's user's sidebar, the page's
-    room (highlighted), whether phones show it too, and its grant."""
-    return {
-        "sidebar": selectors.sidebar(user=request.user),
+    """What sidebar.html is given: the session's user's sidebar (`sidebar`
+    when the page has read it already, for its title), the page's room
+    (highlighted), whether phones show it too, its grant, and the page's
+    own `title` for its refresh to carry. A `refresh` with a title draws the
+    tab's new title beside it (`tab_title`)."""
+    if sidebar is None:
+        sidebar = selectors.sidebar(user=request.user)
+    context = {
+        "sidebar": sidebar,
         "current_slug": current_slug,
         "sidebar_everywhere": everywhere,
         "sidebar_grant": sidebar_grant(request),
+        "sidebar_title": title_param(title) if title else "",
     }
+    if refresh and title:
+        prefix = title_prefix(sidebar, current_slug=current_slug)
+        context["tab_title"] = prefix + title_text(title)
+    return context
 
 
 OBJECT_SALT = "chat.object-room"

@@ -162,6 +162,16 @@ class Sidebar:
         the mentions inbox."""
         return sum(getattr(room, "mentions", 0) for room in self.joined + self.direct)
 
+    def waiting(self, *, outside: str = "") -> tuple[int, int]:
+        """Unread messages and unread mentions in one's rooms but the room
+        `outside` (the page's, by slug: its poll reads what comes there
+        within seconds): what the tab's title counts (chat.context.title_prefix)."""
+        rooms = [room for room in self.joined + self.direct if room.slug != outside]
+        return (
+            sum(getattr(room, "unread", 0) for room in rooms),
+            sum(getattr(room, "mentions", 0) for room in rooms),
+        )
+
 
 def sidebar_version(*, user: AbstractBaseUser) -> str:
     """A short fingerprint of what the sidebar shows, in one aggregate

@@ -3,6 +3,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from html import unescape
 from pathlib import Path
 
 from django import template
@@ -216,17 +217,60 @@ def chat_room_for(context, obj, height: str = "h-96") -> dict:
     return object_panel_context(context["request"], obj, panel_height=height)
 
 
+def _shell_drawn(context) -> bool:
+    """Whether the page draws the sidebar: as base.html asks."""
+    if context.get("is_pattern_library") or context.get("request") is None:
+        return False  # sample pages: no database behind them
+    return bool(getattr(context.get("user"), "is_authenticated", False))
+
+
 @register.inclusion_tag("chat/partials/sidebar.html", takes_context=True)
 def chat_sidebar(context) -> dict:
     """{% chat_sidebar %}: the signed-in user's sidebar, the page's room
-    highlighted. Read only where a page draws it (never in fragments)."""
+    highlighted. Read only where a page draws it (never in fragments): once,
+    by {% chat_title %} when the page has one."""
     from chat.context import sidebar_context
 
     return sidebar_context(
         context["request"],
         current_slug=getattr(context.get("room"), "slug", ""),
         everywhere=context.get("sidebar_everywhere", False),
+        title=context.get("chat_page_title", ""),
+        sidebar=context.get("chat_shell_sidebar"),
     )
+
+
+class ChatTitleNode(template.Node):
+    def __init__(self, nodelist):
+        self.nodelist = nodelist
+
+    def render(self, context) -> SafeString:
+        own = self.nodelist.render(context)
+        if not _shell_drawn(context):
+            return own
+        from chat import selectors
+        from chat.context import title_prefix
+
+        sidebar = selectors.sidebar(user=context["request"].user)
+        # For {% chat_sidebar %}, further down the page: the same sidebar,
+        # and the page's own title, as text, for its refresh to carry.
+        context["chat_shell_sidebar"] = sidebar
+        context["chat_page_title"] = unescape(own)
+        slug = getattr(context.get("room"), "slug", "")
+        return escape(title_prefix(sidebar, current_slug=slug)) + own
+
+
+@register.tag
+def chat_title(parser, token) -> ChatTitleNode:
+    """{% chat_title %}…{% endchat_title %} around the page's title (in
+    <title>): "(3) " before it while messages wait in one's other rooms,
+    "(3 @) " while one of them mentions the reader (chat.context.title_prefix),
+    for a signed-in user; the sidebar's refresh keeps it current."""
+    if len(token.split_contents()) != 1:
+        raise template.TemplateSyntaxError("chat_title takes no arguments")
+    nodelist = parser.parse(("endchat_title",))
+    parser.delete_first_token()
+    return ChatTitleNode(nodelist)
 
 
 SEEN_NAMES = 5  # names shown in "Seen by"; past them, "and N others"

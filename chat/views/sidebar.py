@@ -5,7 +5,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
 from chat import selectors
-from chat.context import sidebar_context, sidebar_grant
+from chat.context import sidebar_context, sidebar_grant, title_from_param
 from chat.decorators import login_required
 from chat.live import grants
 from chat.transient import reads_survive_locks
@@ -19,7 +19,9 @@ from chat.types import HtmxHttpRequest
 def sidebar(request: HtmxHttpRequest) -> HttpResponse:
     """The sidebar refreshing itself: 204 while its version (`v`, in the URL
     it polls) is still the one the selectors give, else the sidebar drawn
-    again. Without htmx, the room list, which is the sidebar's own page.
+    again, with the tab's new title beside it (a top-level <title>, which
+    htmx puts in the tab) when it carries the page's own (`title`). Without
+    htmx, the room list, which is the sidebar's own page.
 
     A refresh whose grant (`t`, from #sidebar-grant) counts and whose
     version is unchanged never gets here: chat.live answers it. Here come
@@ -43,5 +45,10 @@ def sidebar(request: HtmxHttpRequest) -> HttpResponse:
             {"sidebar_grant": sidebar_grant(request)},
         )
         return reswap(retarget(response, "#sidebar-grant"), "outerHTML")
-    context = sidebar_context(request, current_slug=request.GET.get("room", "")[:100])
+    context = sidebar_context(
+        request,
+        current_slug=request.GET.get("room", "")[:100],
+        title=title_from_param(request.GET.get("title")),
+        refresh=True,
+    )
     return render(request, "chat/partials/sidebar.html", context)

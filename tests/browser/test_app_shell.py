@@ -68,6 +68,29 @@ def test_the_sidebar_shows_new_messages_elsewhere(
     expect(tab.page.locator(f"#sidebar-{random.slug} .mentions")).to_be_visible()
 
 
+def test_the_tab_title_tells_of_messages_elsewhere(
+    open_tab, user, other_user, two_rooms
+):
+    """Within one sidebar refresh (every 5 s), a message in another room
+    puts "(1) " before the tab's title, a mention "(2 @) "; the room one
+    switches to counts no more."""
+    general, random = two_rooms
+    # bob's join notice in Random, read: nothing waits.
+    notice = random.messages.last()
+    services.room_mark_read(room=random, user_id=user.pk, message_id=notice.pk)
+    tab = open_tab(user, f"/rooms/{general.slug}/", viewport=DESKTOP)
+    page = tab.page
+    expect(page).to_have_title("General · Chat")
+    services.message_create(room=random, author=other_user, content="over here")
+    expect(page).to_have_title("(1) General · Chat", timeout=7_000)
+    services.message_create(room=random, author=other_user, content="@alice look")
+    expect(page).to_have_title("(2 @) General · Chat", timeout=7_000)
+    page.locator("#sidebar").get_by_role("link", name="Random").click()
+    expect(page.locator("h1")).to_have_text("Random")
+    expect(page).to_have_title("Random · Chat")
+    assert tab.errors == [] and tab.console == []
+
+
 def test_on_a_phone_the_room_fills_the_screen_and_the_sidebar_is_a_page(
     open_tab, live_server, user, two_rooms
 ):
