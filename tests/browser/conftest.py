@@ -111,25 +111,28 @@ def send(tab: Tab, text: str) -> None:
     expect(field).to_be_enabled()
 
 
-def _a_poll_set_out_after(moment: float):
+def _set_out_after(moment: float, path: str):
     def is_it(response) -> bool:
         request = response.request
         return (
             request.method == "GET"
-            and "/messages/?" in response.url
+            and path in response.url
             and request.timing["startTime"] >= moment
         )
 
     return is_it
 
 
-def next_poll(page, *, timeout: float = 30_000) -> None:
-    """Wait until `page` has the answer to a poll that set out after now.
-    Whatever changed before this call is in that answer: "the other page
-    sees it by its next poll" tested as that, not as a number of seconds,
-    which a loaded machine stretches (speed is make bench's to judge)."""
+def next_poll(page, *, path: str = "/messages/?", timeout: float = 30_000) -> None:
+    """Wait until `page` has the answer to a poll (or, with `path`, another
+    refresh: "/sidebar/") that set out after now. Whatever changed before
+    this call is in that answer: "the other page sees it by its next poll"
+    tested as that, not as a number of seconds, which a loaded machine
+    stretches (speed is make bench's to judge)."""
     page.wait_for_event(
-        "response", predicate=_a_poll_set_out_after(time.time() * 1000), timeout=timeout
+        "response",
+        predicate=_set_out_after(time.time() * 1000, path),
+        timeout=timeout,
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chat import services
-from tests.browser.conftest import send
+from tests.browser.conftest import next_poll, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,7 +64,8 @@ def test_the_sidebar_shows_new_messages_elsewhere(
     tab = open_tab(other_user, f"/rooms/{general.slug}/", viewport=DESKTOP)
     services.message_create(room=random, author=user, content="@bob in random")
     badge = tab.page.locator(f"#sidebar-{random.slug} .unread")
-    expect(badge).to_have_attribute("data-unread", "1", timeout=7_000)
+    next_poll(tab.page, path="/sidebar/")
+    expect(badge).to_have_attribute("data-unread", "1")
     expect(tab.page.locator(f"#sidebar-{random.slug} .mentions")).to_be_visible()
 
 
@@ -82,9 +83,11 @@ def test_the_tab_title_tells_of_messages_elsewhere(
     page = tab.page
     expect(page).to_have_title("General · Chat")
     services.message_create(room=random, author=other_user, content="over here")
-    expect(page).to_have_title("(1) General · Chat", timeout=7_000)
+    next_poll(page, path="/sidebar/")
+    expect(page).to_have_title("(1) General · Chat")
     services.message_create(room=random, author=other_user, content="@alice look")
-    expect(page).to_have_title("(2 @) General · Chat", timeout=7_000)
+    next_poll(page, path="/sidebar/")
+    expect(page).to_have_title("(2 @) General · Chat")
     page.locator("#sidebar").get_by_role("link", name="Random").click()
     expect(page.locator("h1")).to_have_text("Random")
     expect(page).to_have_title("Random · Chat")
