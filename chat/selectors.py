@@ -527,19 +527,24 @@ def cursor_refusal(
     start: int,
     newest: int,
     new: list[Message] | None = None,
+    newest_id: int | None = None,
 ) -> str | None:
     """Why no page of `room` can stand at this cursor (None: one can), the
     room's change number being `newest`: a page holds messages `start` to
     `after` of the room, as of a change number it was given. One past the
     room's newest message or change number is forged, or from another
     room. `new`: the messages after `after`, when already read (any of them
-    puts `after` below the newest: no query)."""
+    puts `after` below the newest: no query); `newest_id`: room_newest_id's
+    answer, when already read."""
     if since > newest:
         return _("'seq' is past this room's newest change: load the room again.")
     if start > after:
         return _("'start' is after 'after': load the room again.")
-    if after and not new and after > room_newest_id(room=room):
-        return _("'after' is past this room's newest message: load the room again.")
+    if after and not new:
+        if newest_id is None:
+            newest_id = room_newest_id(room=room)
+        if after > newest_id:
+            return _("'after' is past this room's newest message: load the room again.")
     return None
 
 

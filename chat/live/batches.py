@@ -83,19 +83,30 @@ def shared(*, room_id: int, after: int, since: int, start: int, newest: int) -> 
         # no message is read, so the cursor bounds nothing here.
         key = (room_id, None, newest)
         hit = _new.get(key) or _new.keep(
-            key, (selectors.room_by_id(room_id), []), MESSAGE_BYTES
+            key, (selectors.room_by_id(room_id), [], None), MESSAGE_BYTES
         )
         return Shared(hit[0], None)
     hit = _new.get((room_id, after, newest))
     if hit is None:
         room = selectors.room_by_id(room_id)
         new = [] if room is None else selectors.messages_after(room=room, after=after)
-        hit = _new.keep((room_id, after, newest), (room, new), _weight(new))
-    room, new = hit
+        # With nothing new, whether `after` is past the room's newest message
+        # takes a query (selectors.cursor_refusal): asked once with the batch.
+        newest_id = None
+        if room is not None and not new and after:
+            newest_id = selectors.room_newest_id(room=room)
+        hit = _new.keep((room_id, after, newest), (room, new, newest_id), _weight(new))
+    room, new, newest_id = hit
     if room is None:
         return Shared(None, None)
     refusal = selectors.cursor_refusal(
-        room=room, after=after, since=since, start=start, newest=newest, new=new
+        room=room,
+        after=after,
+        since=since,
+        start=start,
+        newest=newest,
+        new=new,
+        newest_id=newest_id,
     )
     if refusal:
         return Shared(room, None, refusal)
