@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 
 from chat import services
+from tests.chat.helpers import without_grant
 from tests.chat.test_poll_changes import inline, poller, room_seq, swapped
 
 pytestmark = pytest.mark.django_db
@@ -29,11 +30,7 @@ def grant_or_not(request, htmx_client, poller_url, room):
     """The poller's URL with its grant (the hot path) or without (the full
     path)."""
     url = poller_url(htmx_client, room)
-    if request.param == "full-path":
-        path, _, query = url.partition("?")
-        fields = [(k, v) for k, v in parse_qsl(query) if k != "t"]
-        url = f"{path}?{urlencode(fields)}"
-    return url
+    return without_grant(url) if request.param == "full-path" else url
 
 
 paths = pytest.mark.parametrize(
